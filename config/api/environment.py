@@ -1,0 +1,25 @@
+"""Which data set a request addresses: production or sandbox (SPEC 2 and 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRODUCTION = "production"
+SANDBOX = "sandbox"
+ENVIRONMENTS = (PRODUCTION, SANDBOX)
+ENVIRONMENT_CHOICES = [(PRODUCTION, "Production"), (SANDBOX, "Sandbox")]
+
+SANDBOX_PATH_PREFIX = "/api/sandbox/"
+SANDBOX_HEADER = "HTTP_X_API_SANDBOX"
+
+
+def environment_for(path: str, meta: dict[str, Any]) -> str:
+    if path.startswith(SANDBOX_PATH_PREFIX):
+        return SANDBOX
+    if meta.get(SANDBOX_HEADER, "").strip().lower() in {"true", "1", "yes"}:
+        return SANDBOX
+    return PRODUCTION
+
+
+def is_sandbox(request: Any) -> bool:
+    return getattr(request, "environment", PRODUCTION) == SANDBOX

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from redis.exceptions import RedisError
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.redis import get_redis
+
+from .envelope import ok
+from .views import ApiView
+
+
+def _check_database() -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"status": "ok", "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
+    except Exception as exc:  # any driver error means "failing", reported not raised
+        return {"status": "failing", "error": type(exc).__name__}
+
+
+def _check_redis() -> dict[str, Any]:
+    client = get_redis()
+    if client is None:
+        return {"status": "not_configured", "broker": "filesystem"}
+    started = time.perf_counter()
+    try:
+        client.ping()
+        return {"status": "ok", "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
+    except RedisError as exc:
+        return {"status": "failing", "error": type(exc).__name__}
+
+
+_HealthSerializer = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "failing"]),
+        "checks": serializers.DictField(child=serializers.DictField()),
+    },
+)
+
+
+class HealthApi(ApiView):
+    """Database and Redis, each ok/failing; 503 when the database fails (SPEC 2)."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+    throttle_classes: list[type] = []
+
+    @extend_schema(tags=["Health"], operation_id="health", auth=[],
+                   responses={200: _HealthSerializer, 503: _HealthSerializer})
+    def get(self, request: Request) -> Response:
+        checks = {"database": _check_database(), "redis": _check_redis()}
+        if checks["database"]["status"] == "ok":
+            checks.update(_queue_checks())
+        failing = checks["database"]["status"] != "ok"
+        degraded = any(c.get("status") == "failing" for c in checks.values())
+        status = "failing" if failing else "degraded" if degraded else "ok"
+        return ok(request, {"status": status, "checks": checks}, status=503 if failing else 200)
+
+
+def _queue_checks() -> dict[str, Any]:
+    """Queue depth and the age of the oldest queued mutation, once the engine is installed."""
+    from django.apps import apps
+
+    if not apps.is_installed("mutations"):
+        return {}
+    from mutations.selectors import mutation_queue_stats
+
+    return {"queue": {"status": "ok", **mutation_queue_stats()}}

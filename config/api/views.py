@@ -1,0 +1,73 @@
+"""The base view every API endpoint derives from: envelope, per-key rate limit, headers."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from config.ratelimit import BucketState, TokenBucket
+
+from .errors import RateLimited
+
+_api_bucket: TokenBucket | None = None
+
+
+def api_bucket() -> TokenBucket:
+    global _api_bucket
+    rate, burst = settings.API_RATE_LIMIT_PER_S, settings.API_RATE_LIMIT_BURST
+    if _api_bucket is None or (_api_bucket.rate_per_s, _api_bucket.capacity) != (rate, burst):
+        _api_bucket = TokenBucket(namespace="api", rate_per_s=rate, capacity=burst)
+    return _api_bucket
+
+
+class PerKeyRateThrottle(BaseThrottle):
+    """20 requests/s sustained, bursts of 40, per API key (per session or client IP otherwise)."""
+
+    def identity(self, request: Request) -> str:
+        principal = request.user
+        if principal is not None and getattr(principal, "rate_limit_identity", None):
+            return principal.rate_limit_identity
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        state = api_bucket().take(self.identity(request))
+        request._request.ratelimit_state = state
+        if not state.allowed:
+            raise RateLimited(
+                "Too many requests for this key; slow down and retry after the given time.",
+                headers={"Retry-After": str(max(1, round(state.retry_after_s + 0.5)))},
+            )
+        return True
+
+
+def ratelimit_headers(state: BucketState) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(state.capacity),
+        "RateLimit-Remaining": str(int(state.remaining)),
+        "RateLimit-Reset": str(state.reset_s),
+    }
+
+
+class ApiView(APIView):
+    throttle_classes = [PerKeyRateThrottle]
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # The API speaks UTC ("...Z"); staff screens keep the Dutch local time.
+        with timezone.override(UTC):
+            return super().dispatch(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any,
+                          **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        state = getattr(request._request, "ratelimit_state", None)
+        if state is not None:
+            for name, value in ratelimit_headers(state).items():
+                response[name] = value
+        return response

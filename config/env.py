@@ -1,0 +1,37 @@
+"""The one place that reads the process environment.
+
+Every setting comes from here. Values missing from the environment fall back to the embedded
+defaults only while ``DJANGO_DEBUG`` is on; with it off (production) a missing required variable
+stops the process at start with a message that names it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# A local .env (written by `make run` from .env.example) is read when present; real environment
+# variables always win.
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
+
+
+def required(name: str, *, embedded_default: str | None = None) -> str:
+    """A variable production must set; in debug mode the embedded default stands in for it."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG and embedded_default is not None:
+        return embedded_default
+    raise ImproperlyConfigured(
+        f"Environment variable {name} is not set. It is required when DJANGO_DEBUG is off; "
+        f"see README.md, section 'Configuration'."
+    )

@@ -1,0 +1,55 @@
+"""The HTTP API: DRF, OpenAPI, our own per-key rate limit and request limits."""
+
+from __future__ import annotations
+
+from config.env import env
+
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+API_RATE_LIMIT_PER_S = env.float("API_RATE_LIMIT_PER_S", default=20.0)
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
+API_KEY_LAST_USED_RESOLUTION_S = 60
+API_CURSOR_SALT = "ats.api.cursor"
+CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.StrictJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.api.openapi.EnvelopeAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+    "STRICT_JSON": True,
+    "COERCE_DECIMAL_TO_STRING": False,
+    "DATETIME_FORMAT": "iso-8601",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Onderwijsregio API",
+    "DESCRIPTION": (
+        "Intake and management of prospective teachers for Dutch education regions. "
+        "Every path under `/api/v2` is also served under `/api/sandbox` (or send "
+        "`x-api-sandbox: true`) on separate sandbox data. Writes answer 202 and are executed "
+        "asynchronously by the Mutation Engine; follow `links.self` or register a `callbackUrl`."
+    ),
+    "VERSION": "2.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v2",
+    "SCHEMA_PATH_PREFIX_TRIM": False,
+    "PREPROCESSING_HOOKS": ["config.api.openapi.only_public_api_paths"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": t}
+        for t in (
+            "Auth", "Regions", "Admin", "Schema", "Candidates", "Interactions",
+            "Attachments", "Webhooks", "Mutations", "Health",
+        )
+    ],
+}

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from config.api.health import HealthApi
+
+api_patterns = [
+    path("", include("regions.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health", HealthApi.as_view(), name="health"),
+    path("api/v2/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("api/v2/", include((api_patterns, "api"), namespace="v2")),
+    path("api/sandbox/", include((api_patterns, "api"), namespace="sandbox")),
+]
+
+handler404 = "config.api.handlers.not_found"
+handler500 = "config.api.handlers.server_error"

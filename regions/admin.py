@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import ApiKey, Region
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("name", "scope", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "contact_email", "active", "retention_months", "created_at")
+    list_filter = ("active",)
+    search_fields = ("code", "name", "contact_email")
+    readonly_fields = ("id", "created_at", "updated_at", "previous_signing_secret_expires_at")
+    exclude = ("signing_secret", "previous_signing_secret")
+    inlines = [ApiKeyInline]
+    actions = ["rotate_signing_secret"]
+
+    def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
+        if change:
+            services.region_update(region=obj, **{
+                f: form.cleaned_data[f] for f in form.changed_data
+                if f in {"name", "contact_email", "active", "retention_months"}
+            })
+        else:
+            created = services.region_create(
+                code=obj.code, name=obj.name, contact_email=obj.contact_email,
+                active=obj.active, retention_months=obj.retention_months,
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
+        return (*self.readonly_fields, "code") if obj else self.readonly_fields
+
+    @admin.action(description=_("Rotate the callback signing secret (24 h overlap)"))
+    def rotate_signing_secret(self, request: HttpRequest, queryset: Any) -> None:
+        for region in queryset:
+            services.region_rotate_signing_secret(region=region)
+        self.message_user(request, _("Signing secret rotated; the old one signs for 24 h more."))
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ("region", "name", "scope")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_prefix", "region", "scope", "created_at", "last_used_at",
+                    "revoked_at")
+    list_filter = ("scope", "region", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "region__code")
+    readonly_fields = ("id", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    @admin.display(description=_("prefix"))
+    def display_prefix(self, obj: ApiKey) -> str:
+        return f"ork_{obj.prefix}"
+
+    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
+        if obj is None:
+            return ("region", "name", "scope")
+        return ("id", "region", "name", "scope", "prefix", "created_at", "last_used_at",
+                "revoked_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
+        return (*self.readonly_fields, "region", "scope") if obj else ()
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        created = services.api_key_create(region=obj.region, name=obj.name, scope=obj.scope)
+        obj.pk = created.api_key.pk
+        obj._state.adding = False
+        messages.warning(
+            request,
+            _("The new key is shown only this once; store it now: %(key)s")
+            % {"key": created.full_key},
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # keys are revoked, never deleted, so their use stays traceable
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for api_key in queryset:
+            services.api_key_revoke(api_key=api_key)
+        self.message_user(request, _("Keys revoked; they are refused from the next request on."))

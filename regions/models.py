@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_RETENTION_MONTHS = 24
+
+
+class Region(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    retention_months = models.PositiveSmallIntegerField(
+        _("retention (months)"),
+        default=DEFAULT_RETENTION_MONTHS,
+        help_text=_("Candidates untouched for longer than this are archived."),
+    )
+    # HMAC secrets must be readable to sign callbacks, so they cannot be hashed. The previous
+    # secret keeps signing in parallel until it expires (SPEC 6.2 rotation overlap).
+    signing_secret = models.CharField(max_length=100, blank=True)
+    previous_signing_secret = models.CharField(max_length=100, blank=True)
+    previous_signing_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["created_at", "id"], name="region_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ApiKeyScope(models.TextChoices):
+    REGION = "region", _("Region")
+    ADMIN = "admin", _("Admin")
+
+
+class ApiKey(models.Model):
+    """An API credential. The secret is stored only as a SHA-256 hash (see regions/keys.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="api_keys", null=True, blank=True,
+        help_text=_("Admin keys may have no home region; they act for one via x-region-id."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=10, choices=ApiKeyScope.choices,
+                             default=ApiKeyScope.REGION)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope=ApiKeyScope.ADMIN) | Q(region__isnull=False),
+                name="api_key_region_scope_has_region",
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "created_at", "id"], name="api_key_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (ork_{self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.scope == ApiKeyScope.ADMIN
