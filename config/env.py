@@ -18,7 +18,7 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 # A local .env (written by `make run` from .env.example) is read when present; real environment
 # variables always win.
-if (BASE_DIR / ".env").is_file():
+if environ.Env().bool("DJANGO_READ_DOT_ENV", default=True) and (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"), overwrite=False)
 
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
