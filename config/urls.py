@@ -8,6 +8,9 @@ from config.api.health import HealthApi
 
 api_patterns = [
     path("", include("regions.urls")),
+    path("", include("candidates.urls")),
+    path("", include("mutations.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [

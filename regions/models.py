@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -83,3 +84,61 @@ class ApiKey(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.scope == ApiKeyScope.ADMIN
+
+
+class CustomFieldType(models.TextChoices):
+    STRING = "string", _("Text")
+    NUMBER = "number", _("Number")
+    BOOLEAN = "boolean", _("Yes/no")
+    DATE = "date", _("Date")
+    ENUM = "enum", _("Choice")
+    ENUM_LIST = "enum[]", _("Multiple choice")
+
+
+_CAMEL_CASE = r"^[a-z][a-zA-Z0-9]{0,49}$"
+
+
+class CustomField(models.Model):
+    """A region-specific candidate field (SPEC 4.4), edited by staff in the admin.
+
+    It appears under ``customFields`` in that region's JSON Schema and nowhere else, and is
+    stored in its own Airtable column of the shared base.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="custom_fields")
+    key = models.CharField(
+        _("key"), max_length=50,
+        validators=[RegexValidator(_CAMEL_CASE, _("Use camelCase: letters and digits."))],
+    )
+    label = models.CharField(_("label"), max_length=200)
+    type = models.CharField(_("type"), max_length=10, choices=CustomFieldType.choices)
+    options = models.JSONField(_("options"), default=list, blank=True,
+                               help_text=_("Choices for the choice types, as a JSON list."))
+    required = models.BooleanField(_("required on create"), default=False)
+    description = models.TextField(_("description"), blank=True)
+    airtable_column = models.CharField(_("Airtable column"), max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["region", "position", "key"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "key"], name="custom_field_key_per_region"),
+            models.UniqueConstraint(fields=["region", "airtable_column"],
+                                    name="custom_field_column_per_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code}.{self.key}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        is_choice = self.type in {CustomFieldType.ENUM, CustomFieldType.ENUM_LIST}
+        if is_choice and (not isinstance(self.options, list) or not self.options
+                          or not all(isinstance(o, str) and o for o in self.options)):
+            raise ValidationError({"options": _("Choice fields need a list of text options.")})
+        if not is_choice and self.options:
+            raise ValidationError({"options": _("Only choice fields have options.")})

@@ -27,6 +27,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "regions",
+    "airtable",
+    "candidates",
+    "mutations",
+    "webhooks",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,197 @@
+"""The one catalogue of candidate and interaction fields (SPEC 4.1, 4.2).
+
+Every other module derives from here: the JSON Schema and validator, the mirror columns, the
+API ⇄ Airtable mapping, the Airtable base layout. API names are English; Airtable columns are
+Dutch, as staff see them in the base. Enum values are identical in the API and in Airtable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import phonenumbers
+
+DEFAULT_PHONE_REGION = "NL"
+MAX_TEXT = 10_000
+MAX_SHORT = 200
+
+PHASES = ("nieuw", "matchen", "oriënteren", "voorbereiden", "in opleiding", "werkzaam",
+          "uitgestroomd")
+DEFAULT_PHASE = "nieuw"
+SECTORS = ("Primair onderwijs", "Voortgezet onderwijs", "Speciaal onderwijs",
+           "Middelbaar beroepsonderwijs", "Hoger onderwijs", "Praktijkonderwijs")
+ROLES = ("Docent / leraar", "Instructeur (mbo)", "OOP", "Ondersteuning", "Leerlingenzorg",
+         "Midden management", "Schoolleiding", "Anders")
+QUALIFICATIONS = ("Primair onderwijs", "Beperkt tweedegraads", "Tweedegraads", "Eerstegraads",
+                  "PDG", "BKO/BDB", "Kwalificatie onderwijs ondersteunend personeel",
+                  "Kwalificatie Instructeur (MBO)", "Geen: gastdocentschap", "Pabo", "Onbekend",
+                  "Nog geen idee", "Niet van toepassing")
+PRIOR_EDUCATION = ("geen", "praktijkonderwijs", "vmbo-bl", "vmbo-kl", "vmbo-gl", "vmbo-tl",
+                   "vmbo", "havo", "vwo", "mbo entree", "mbo 2", "mbo 3", "mbo 4", "mbo",
+                   "associate degree", "hbo propedeuse", "hbo bachelor", "hbo master", "hbo",
+                   "wo bachelor", "wo master", "wo", "PhD")
+INTERACTION_TYPES = ("Telefonisch", "E-mail", "Persoonlijk", "Anders", "Doorverwijzing",
+                     "Adviesgesprek", "Kennismakingsgesprek", "Inschrijving activiteit",
+                     "Niet van toepassing")
+
+CANDIDATES_TABLE = "Kandidaten"
+INTERACTIONS_TABLE = "Interacties"
+
+# Columns the system itself maintains (not API input fields).
+COL_REGION = "Regio"
+COL_ARCHIVED = "Gearchiveerd"
+COL_LAST_MODIFIED = "Laatst gewijzigd"
+COL_MUTATION_KEY = "API Mutation Key"
+COL_INTERACTION_CANDIDATE = "Kandidaat"
+
+
+class Kind(StrEnum):
+    """The value kinds a field can have; each maps to a JSON Schema and an Airtable type."""
+
+    STRING = "string"
+    TEXT = "text"  # long text
+    EMAIL = "email"
+    PHONE = "phone"
+    URI = "uri"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    INTEGER = "integer"
+    NUMBER = "number"
+    POSTCODE = "postcode"
+    ENUM = "enum"
+    ENUM_LIST = "enum[]"
+    ATTACHMENTS = "attachments"
+
+
+AIRTABLE_TYPE = {
+    Kind.STRING: "singleLineText",
+    Kind.TEXT: "multilineText",
+    Kind.EMAIL: "email",
+    Kind.PHONE: "phoneNumber",
+    Kind.URI: "url",
+    Kind.BOOLEAN: "checkbox",
+    Kind.DATE: "date",
+    Kind.DATETIME: "dateTime",
+    Kind.INTEGER: "number",
+    Kind.NUMBER: "number",
+    Kind.POSTCODE: "singleLineText",
+    Kind.ENUM: "singleSelect",
+    Kind.ENUM_LIST: "multipleSelects",
+    Kind.ATTACHMENTS: "multipleAttachments",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str  # API name
+    column: str  # Airtable column
+    kind: Kind
+    max_length: int | None = None
+    options: tuple[str, ...] = ()
+    required_on_create: bool = False
+    writable: bool = True  # False: read-only in the candidate/interaction payloads
+    minimum: int | None = None
+    maximum: int | None = None
+    description: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def airtable_type(self) -> str:
+        return AIRTABLE_TYPE[self.kind]
+
+
+CANDIDATE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name", "Naam", Kind.STRING, max_length=MAX_SHORT, required_on_create=True),
+    FieldSpec("email", "E-mail", Kind.EMAIL, max_length=254, required_on_create=True,
+              description="Stored and matched lower-cased."),
+    FieldSpec("phone", "Telefoon", Kind.PHONE, max_length=40,
+              description="Normalised to E.164 (default region NL)."),
+    FieldSpec("privacyConsent", "Privacy consent", Kind.BOOLEAN, required_on_create=True,
+              description="Must be true on create."),
+    FieldSpec("phase", "Fase", Kind.ENUM, options=PHASES, description="Default 'nieuw'."),
+    FieldSpec("sectors", "Sector", Kind.ENUM_LIST, options=SECTORS),
+    FieldSpec("roles", "Functie", Kind.ENUM_LIST, options=ROLES),
+    FieldSpec("qualifications", "Kwalificatie", Kind.ENUM_LIST, options=QUALIFICATIONS),
+    FieldSpec("priorEducation", "Vooropleiding", Kind.ENUM, options=PRIOR_EDUCATION),
+    FieldSpec("linkedin", "LinkedIn", Kind.URI, max_length=500),
+    FieldSpec("dateOfBirth", "Geboortedatum", Kind.DATE, description="Not in the future."),
+    FieldSpec("motivation", "Motivatie", Kind.TEXT, max_length=MAX_TEXT),
+    FieldSpec("notes", "Notities", Kind.TEXT, max_length=MAX_TEXT),
+    FieldSpec("exitReason", "Reden van uitstroom", Kind.TEXT, max_length=MAX_TEXT),
+    FieldSpec("address", "Adres", Kind.STRING, max_length=MAX_SHORT),
+    FieldSpec("city", "Plaats", Kind.STRING, max_length=MAX_SHORT),
+    FieldSpec("postalCode", "Postcode", Kind.POSTCODE, max_length=7,
+              description="Dutch postcode, normalised to '1234 AB'."),
+    FieldSpec("source", "Bron", Kind.STRING, max_length=MAX_SHORT,
+              description="Channel or UTM source."),
+    FieldSpec("externalId", "Extern ID", Kind.STRING, max_length=MAX_SHORT,
+              description="The integrator's own id."),
+    FieldSpec("curriculumVitae", "CV", Kind.ATTACHMENTS, writable=False),
+    FieldSpec("otherAttachments", "Overige bijlagen", Kind.ATTACHMENTS, writable=False),
+    FieldSpec("archived", COL_ARCHIVED, Kind.BOOLEAN, writable=False),
+)
+
+INTERACTION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("type", "Type", Kind.ENUM, options=INTERACTION_TYPES, required_on_create=True),
+    FieldSpec("subject", "Onderwerp", Kind.STRING, max_length=MAX_SHORT),
+    FieldSpec("summary", "Samenvatting", Kind.TEXT, max_length=MAX_TEXT),
+    FieldSpec("notes", "Notities", Kind.TEXT, max_length=MAX_TEXT),
+    FieldSpec("performedBy", "Uitgevoerd door", Kind.STRING, max_length=MAX_SHORT),
+    FieldSpec("performedAt", "Datum", Kind.DATETIME, required_on_create=True),
+    FieldSpec("durationMinutes", "Duur (minuten)", Kind.INTEGER, minimum=0, maximum=1440),
+)
+
+CANDIDATE_FIELDS_BY_NAME = {f.name: f for f in CANDIDATE_FIELDS}
+INTERACTION_FIELDS_BY_NAME = {f.name: f for f in INTERACTION_FIELDS}
+WRITABLE_CANDIDATE_FIELDS = tuple(f for f in CANDIDATE_FIELDS if f.writable)
+
+# Custom field definition types (SPEC 4.4) and the kind each one validates as.
+CUSTOM_FIELD_KINDS = {
+    "string": Kind.STRING,
+    "number": Kind.NUMBER,
+    "boolean": Kind.BOOLEAN,
+    "date": Kind.DATE,
+    "enum": Kind.ENUM,
+    "enum[]": Kind.ENUM_LIST,
+}
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
+
+
+def normalize_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
+    """A phone number in any common Dutch or international notation, or ``None``."""
+    try:
+        number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_possible_number(number) else None
+
+
+def normalize_phone(value: str) -> str | None:
+    """E.164 (``+31612345678``); ``None`` when it is not a phone number."""
+    number = parse_phone(value)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_digits(value: str) -> str | None:
+    """The digits-only lookup key: ``+31 6-1234 5678``, ``0031612345678`` and ``06 12345678``
+    all give ``31612345678``."""
+    e164 = normalize_phone(value)
+    return e164[1:] if e164 else None
+
+
+def normalize_postcode(value: str) -> str | None:
+    match = _POSTCODE.match(value)
+    return f"{match.group(1)} {match.group(2).upper()}" if match else None
