@@ -10,11 +10,11 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("AIRTABLE_TOKEN", "test-airtable-token")
-os.environ.setdefault("AIRTABLE_BASE_ID", "appTestProduction1")
-os.environ.setdefault("AIRTABLE_SANDBOX_BASE_ID", "appTestSandbox0001")
+os.environ.setdefault("AIRTABLE_BASE_ID", "appTestProduct001")
+os.environ.setdefault("AIRTABLE_SANDBOX_BASE_ID", "appTestSandbox001")
 os.environ.setdefault("LOG_FORMAT", "json")
 
-from .base import *  # noqa: E402, F403
+from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

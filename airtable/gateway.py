@@ -1,0 +1,607 @@
+"""The one module that talks to Airtable (SPEC 11), built on pyairtable.
+
+Contract (callers depend on it; easy to break):
+
+* Every public method of :class:`AirtableGateway` sends exactly ONE HTTP request, so callers
+  can count each call against the per-base rate limit. Nothing here paginates, chunks or
+  retries: pyairtable's retry strategy is off and the Mutation Engine owns retries.
+* Writes take at most :data:`MAX_RECORDS_PER_WRITE` records; more raise ``ValueError`` before
+  anything is sent.
+* Every failure surfaces as one :class:`AirtableError`, classified once: ``rate_limited``
+  (429), ``retryable`` (5xx, timeouts, connection errors, unreadable responses) or
+  ``permanent`` (any other 4xx). ``ambiguous`` is True when a write may have been applied
+  although no success answer arrived.
+* Results are Airtable's raw JSON (plain dicts), never pyairtable model objects.
+* Logs carry base, table, operation, status, error type and duration — never field values,
+  which hold personal data.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import requests
+import structlog
+from django.conf import settings
+from pyairtable import Api
+from pyairtable.api.table import Table
+from pyairtable.utils import Url
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from config.api.environment import PRODUCTION, SANDBOX
+
+logger = structlog.get_logger(__name__)
+
+MAX_RECORDS_PER_WRITE = 10
+MAX_PAGE_SIZE = 100
+MAX_MERGE_FIELDS = 3  # performUpsert.fieldsToMergeOn takes 1-3 fields
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the upload-attachment endpoint's limit
+MAX_ERROR_MESSAGE_CHARS = 1000  # error messages end up in mutation rows; keep them bounded
+API_VERSION = "v0"
+
+KIND_RATE_LIMITED = "rate_limited"
+KIND_RETRYABLE = "retryable"
+KIND_PERMANENT = "permanent"
+ERROR_KINDS = (KIND_RATE_LIMITED, KIND_RETRYABLE, KIND_PERMANENT)
+
+# error_type values for failures that never got an Airtable error body.
+ERROR_TIMEOUT = "TIMEOUT"
+ERROR_CONNECTION = "CONNECTION_ERROR"
+ERROR_INVALID_RESPONSE = "INVALID_RESPONSE"
+ERROR_REQUEST = "REQUEST_ERROR"
+
+HTTP_NOT_FOUND = 404
+HTTP_TOO_MANY_REQUESTS = 429
+HTTP_SERVER_ERROR = 500
+
+
+class AirtableError(Exception):
+    """Any failed Airtable request, classified once for every caller."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        message: str,
+        status: int | None = None,
+        error_type: str | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        if kind not in ERROR_KINDS:
+            raise ValueError(f"unknown Airtable error kind {kind!r}")
+        super().__init__(f"{error_type or kind}: {message}")
+        self.kind = kind
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        self.ambiguous = ambiguous
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind != KIND_PERMANENT
+
+    def __repr__(self) -> str:
+        return (
+            f"AirtableError(kind={self.kind!r}, status={self.status!r}, "
+            f"error_type={self.error_type!r}, ambiguous={self.ambiguous!r})"
+        )
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    records: list[dict[str, Any]]  # raw: {"id", "createdTime", "fields"}
+    offset: str | None  # pass back to list_records for the next page; None on the last page
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    records: list[dict[str, Any]]  # in request order
+    created_ids: list[str]
+    updated_ids: list[str]
+
+
+class AirtableGateway:
+    """One Airtable base. Each public method is exactly one HTTP request (see module doc)."""
+
+    def __init__(
+        self,
+        base_id: str,
+        *,
+        token: str,
+        api_url: str,
+        content_url: str,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+    ) -> None:
+        self.base_id = base_id
+        self._api = Api(
+            token,
+            endpoint_url=api_url.rstrip("/"),
+            timeout=(connect_timeout_s, read_timeout_s),
+            retry_strategy=None,
+        )
+        self._base = self._api.base(base_id)
+        self._content_url = Url(content_url.rstrip("/"))
+
+    def __repr__(self) -> str:
+        return f"<AirtableGateway base={self.base_id} api={self._api.endpoint_url}>"
+
+    # ------------------------------------------------------------------ records
+
+    def list_records(
+        self,
+        table: str,
+        *,
+        formula: str | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        offset: str | None = None,
+        sort: Sequence[str] | None = None,
+    ) -> RecordPage:
+        """One page. ``sort`` takes column names, ``-`` prefixed for descending."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+        options: dict[str, Any] = {"page_size": page_size}
+        if formula:
+            options["formula"] = formula
+        if fields is not None:
+            options["fields"] = list(fields)
+        if offset:
+            options["offset"] = offset
+        if sort:
+            options["sort"] = list(sort)
+        tbl = self._table(table)
+        # Airtable caps URLs at 16k characters; pyairtable then sends the same query as one
+        # POST …/listRecords instead — still a single request.
+        data = self._call(
+            "list_records",
+            table,
+            writes=False,
+            send=lambda: self._api.request(
+                "GET", tbl.urls.records, options=options, fallback=("POST", tbl.urls.records_post)
+            ),
+        )
+        return RecordPage(
+            records=_records(data, writes=False), offset=_get(data, "offset", str, None)
+        )
+
+    def get_record(self, table: str, record_id: str) -> dict[str, Any] | None:
+        """The raw record, or None when Airtable answers 404."""
+        tbl = self._table(table)
+        data = self._call(
+            "get_record",
+            table,
+            writes=False,
+            none_on_404=True,
+            send=lambda: self._api.get(tbl.urls.record(record_id)),
+        )
+        return None if data is None else _record(data, writes=False)
+
+    def create_records(
+        self, table: str, fields_list: Sequence[Mapping[str, Any]], *, typecast: bool = False
+    ) -> list[dict[str, Any]]:
+        _check_batch(fields_list)
+        body = {"records": [{"fields": dict(f)} for f in fields_list], "typecast": typecast}
+        tbl = self._table(table)
+        data = self._call(
+            "create_records",
+            table,
+            writes=True,
+            send=lambda: self._api.post(tbl.urls.records, json=body),
+        )
+        return _records(data, writes=True)
+
+    def upsert_records(
+        self,
+        table: str,
+        fields_list: Sequence[Mapping[str, Any]],
+        *,
+        merge_on: Sequence[str],
+        typecast: bool = False,
+    ) -> UpsertResult:
+        """``performUpsert``: per record, one match on ``merge_on`` updates it, none creates."""
+        _check_batch(fields_list)
+        if not 1 <= len(merge_on) <= MAX_MERGE_FIELDS:
+            raise ValueError(f"merge_on takes 1..{MAX_MERGE_FIELDS} columns")
+        for fields in fields_list:
+            missing = [name for name in merge_on if name not in fields]
+            if missing:
+                raise ValueError(f"every record needs the merge_on columns; missing {missing}")
+        body = {
+            "records": [{"fields": dict(f)} for f in fields_list],
+            "performUpsert": {"fieldsToMergeOn": list(merge_on)},
+            "typecast": typecast,
+        }
+        tbl = self._table(table)
+        data = self._call(
+            "upsert_records",
+            table,
+            writes=True,
+            send=lambda: self._api.patch(tbl.urls.records, json=body),
+        )
+        return UpsertResult(
+            records=_records(data, writes=True),
+            created_ids=_id_list(data, "createdRecords"),
+            updated_ids=_id_list(data, "updatedRecords"),
+        )
+
+    def update_records(
+        self,
+        table: str,
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        replace: bool = False,
+        typecast: bool = False,
+    ) -> list[dict[str, Any]]:
+        """``replace=True`` (PUT) clears every column not given; the default (PATCH) does not."""
+        _check_batch(updates)
+        body = {
+            "records": [{"id": record_id, "fields": dict(fields)} for record_id, fields in updates],
+            "typecast": typecast,
+        }
+        tbl = self._table(table)
+        method = "PUT" if replace else "PATCH"
+        data = self._call(
+            "update_records",
+            table,
+            writes=True,
+            send=lambda: self._api.request(method, tbl.urls.records, json=body),
+        )
+        return _records(data, writes=True)
+
+    def delete_records(self, table: str, record_ids: Sequence[str]) -> list[str]:
+        """The ids Airtable reports deleted. A missing id fails the whole request (422)."""
+        _check_batch(record_ids)
+        tbl = self._table(table)
+        data = self._call(
+            "delete_records",
+            table,
+            writes=True,
+            send=lambda: self._api.delete(tbl.urls.records, params={"records[]": list(record_ids)}),
+        )
+        return [
+            item["id"]
+            for item in _get(data, "records", list, [])
+            if isinstance(item, dict) and item.get("deleted") and isinstance(item.get("id"), str)
+        ]
+
+    def upload_attachment(
+        self, record_id: str, field: str, *, filename: str, content_type: str, content: bytes
+    ) -> dict[str, Any]:
+        """Append a file to an attachment column. Airtable answers ``{"id", "createdTime",
+        "fields": {<field id>: [attachments…]}}`` — keyed by field id, not name."""
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise ValueError(f"attachments above {MAX_UPLOAD_BYTES} bytes cannot be uploaded")
+        # pyairtable hard-codes content.airtable.com here; the URL is a setting so the
+        # emulator can stand in, hence the URL is built from the content URL ourselves.
+        url = self._content_url.add_path(
+            API_VERSION,
+            self.base_id,
+            urllib.parse.quote(record_id, safe=""),
+            urllib.parse.quote(field, safe=""),
+            "uploadAttachment",
+        )
+        body = {
+            "contentType": content_type,
+            "filename": filename,
+            "file": base64.b64encode(content).decode("ascii"),
+        }
+        data = self._call(
+            "upload_attachment", None, writes=True, send=lambda: self._api.post(url, json=body)
+        )
+        return _record(data, writes=True)
+
+    # ------------------------------------------------------------------ metadata
+
+    def schema(self) -> list[dict[str, Any]]:
+        """Every table: ``{"id", "name", "primaryFieldId", "fields": [{"id", "name", "type",
+        "options"?}], …}`` as Airtable's metadata API returns it."""
+        data = self._call(
+            "schema", None, writes=False, send=lambda: self._api.get(self._base.urls.tables)
+        )
+        tables = _get(data, "tables", list, None)
+        if tables is None or not all(isinstance(t, dict) for t in tables):
+            raise _invalid_response(writes=False)
+        return tables
+
+    def create_table(
+        self, name: str, fields: Sequence[Mapping[str, Any]], description: str | None = None
+    ) -> dict[str, Any]:
+        """The first field becomes the primary field. Returns the new table's schema."""
+        body: dict[str, Any] = {"name": name, "fields": [dict(f) for f in fields]}
+        if description:
+            body["description"] = description
+        data = self._call(
+            "create_table",
+            name,
+            writes=True,
+            send=lambda: self._api.post(self._base.urls.tables, json=body),
+        )
+        return _dict(data, writes=True)
+
+    def create_field(
+        self,
+        table_id: str,
+        name: str,
+        field_type: str,
+        options: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "type": field_type}
+        if options:
+            body["options"] = dict(options)
+        if description:
+            body["description"] = description
+        url = self._base.urls.tables / urllib.parse.quote(table_id, safe="") / "fields"
+        data = self._call(
+            "create_field", table_id, writes=True, send=lambda: self._api.post(url, json=body)
+        )
+        return _dict(data, writes=True)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _table(self, table: str) -> Table:
+        return self._base.table(table)  # no request: pyairtable resolves names lazily
+
+    def _call(
+        self,
+        operation: str,
+        table: str | None,
+        *,
+        writes: bool,
+        send: Callable[[], Any],
+        none_on_404: bool = False,
+    ) -> Any:
+        started = time.monotonic()
+        try:
+            result = send()
+        except requests.RequestException as exc:
+            error = classify_request_exception(exc, writes=writes)
+            if none_on_404 and error.status == HTTP_NOT_FOUND:
+                self._log(operation, table, started, status=HTTP_NOT_FOUND)
+                return None
+            self._log(operation, table, started, error=error)
+            raise error from exc
+        self._log(operation, table, started, status=200)
+        return result
+
+    def _log(
+        self,
+        operation: str,
+        table: str | None,
+        started: float,
+        *,
+        status: int | None = None,
+        error: AirtableError | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "base": self.base_id,
+            "table": table,
+            "operation": operation,
+            "status": error.status if error else status,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        }
+        if error is None:
+            logger.debug("airtable_request", **fields)
+        else:
+            logger.warning(
+                "airtable_request_failed",
+                **fields,
+                error_kind=error.kind,
+                error_type=error.error_type,
+                ambiguous=error.ambiguous,
+            )
+
+
+# ---------------------------------------------------------------------- error classification
+
+
+def classify_request_exception(exc: requests.RequestException, *, writes: bool) -> AirtableError:
+    """Map what requests/pyairtable raised to an :class:`AirtableError`.
+
+    ``writes`` says whether the request could change data; only then can a lost answer leave
+    the caller unsure whether it was applied (``ambiguous``).
+    """
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return _from_response(exc.response, writes=writes)
+    if isinstance(exc, requests.ConnectTimeout):
+        return AirtableError(
+            kind=KIND_RETRYABLE,
+            error_type=ERROR_TIMEOUT,
+            ambiguous=False,
+            message="Timed out connecting to Airtable",
+        )
+    if isinstance(exc, requests.ReadTimeout):
+        return AirtableError(
+            kind=KIND_RETRYABLE,
+            error_type=ERROR_TIMEOUT,
+            ambiguous=writes,
+            message="Timed out waiting for Airtable's answer",
+        )
+    if isinstance(exc, requests.ConnectionError):
+        sent = not _never_sent(exc)
+        return AirtableError(
+            kind=KIND_RETRYABLE,
+            error_type=ERROR_CONNECTION,
+            ambiguous=writes and sent,
+            message=(
+                "Connection to Airtable lost before an answer arrived"
+                if sent
+                else "Could not connect to Airtable"
+            ),
+        )
+    if isinstance(
+        exc,
+        requests.exceptions.InvalidJSONError
+        | requests.exceptions.ChunkedEncodingError
+        | requests.exceptions.ContentDecodingError,
+    ):
+        return _invalid_response(writes=writes)
+    # Invalid URL, missing schema and the like: configuration, not weather.
+    return AirtableError(
+        kind=KIND_PERMANENT,
+        error_type=ERROR_REQUEST,
+        message=f"Request to Airtable could not be made ({type(exc).__name__})",
+    )
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection itself failed (refused, DNS, TLS), so nothing was sent."""
+    if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.ProxyError):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError)
+
+
+def _from_response(response: requests.Response, *, writes: bool) -> AirtableError:
+    status = response.status_code
+    error_type, message = _error_body(response)
+    if status == HTTP_TOO_MANY_REQUESTS:
+        kind = KIND_RATE_LIMITED
+    elif status >= HTTP_SERVER_ERROR:
+        kind = KIND_RETRYABLE
+    else:
+        kind = KIND_PERMANENT
+    # A 5xx may come from a proxy after Airtable committed the write; treat it as unknown.
+    ambiguous = writes and status >= HTTP_SERVER_ERROR
+    return AirtableError(
+        kind=kind,
+        status=status,
+        error_type=error_type,
+        message=message[:MAX_ERROR_MESSAGE_CHARS],
+        ambiguous=ambiguous,
+    )
+
+
+def _error_body(response: requests.Response) -> tuple[str | None, str]:
+    """(type, message) from any of Airtable's error body shapes:
+    ``{"error": {"type", "message"}}``, ``{"error": "NOT_FOUND"}`` and, for 429,
+    ``{"errors": [{"error": "RATE_LIMIT_REACHED", "message"}]}``."""
+    fallback = f"HTTP {response.status_code} {response.reason or ''}".strip()
+    try:
+        body = response.json()
+    except ValueError:
+        return None, fallback
+    if not isinstance(body, dict):
+        return None, fallback
+    error = body.get("error")
+    if isinstance(error, dict):
+        error_type = error.get("type") if isinstance(error.get("type"), str) else None
+        message = error.get("message")
+        return error_type, message if isinstance(message, str) else (error_type or fallback)
+    if isinstance(error, str):
+        message = body.get("message")
+        return error, message if isinstance(message, str) else error
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        error_type = first.get("error") or first.get("type")
+        error_type = error_type if isinstance(error_type, str) else None
+        message = first.get("message")
+        return error_type, message if isinstance(message, str) else (error_type or fallback)
+    return None, fallback
+
+
+def _invalid_response(*, writes: bool) -> AirtableError:
+    return AirtableError(
+        kind=KIND_RETRYABLE,
+        error_type=ERROR_INVALID_RESPONSE,
+        ambiguous=writes,
+        message="Airtable's answer could not be read",
+    )
+
+
+# ---------------------------------------------------------------------- response shapes
+
+
+def _get(data: Any, key: str, type_: type, default: Any) -> Any:
+    value = data.get(key, default) if isinstance(data, dict) else default
+    return value if isinstance(value, type_) else default
+
+
+def _dict(data: Any, *, writes: bool) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _invalid_response(writes=writes)
+    return data
+
+
+def _record(data: Any, *, writes: bool) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise _invalid_response(writes=writes)
+    return data
+
+
+def _records(data: Any, *, writes: bool) -> list[dict[str, Any]]:
+    records = _get(data, "records", list, None)
+    if records is None:
+        raise _invalid_response(writes=writes)
+    return [_record(item, writes=writes) for item in records]
+
+
+def _id_list(data: Any, key: str) -> list[str]:
+    return [item for item in _get(data, key, list, []) if isinstance(item, str)]
+
+
+def _check_batch(items: Sequence[Any]) -> None:
+    if not items:
+        raise ValueError("nothing to send: pass at least one record")
+    if len(items) > MAX_RECORDS_PER_WRITE:
+        raise ValueError(
+            f"Airtable takes at most {MAX_RECORDS_PER_WRITE} records per request; "
+            f"got {len(items)} (batch them in the caller)"
+        )
+
+
+# ---------------------------------------------------------------------- construction
+
+
+def base_id_for_environment(environment: str) -> str:
+    base_ids = {PRODUCTION: settings.AIRTABLE_BASE_ID, SANDBOX: settings.AIRTABLE_SANDBOX_BASE_ID}
+    try:
+        return base_ids[environment]
+    except KeyError:
+        raise ValueError(f"unknown environment {environment!r}") from None
+
+
+def gateway_for_environment(environment: str) -> AirtableGateway:
+    """The gateway for the production or sandbox base, configured from settings.
+
+    Settings are read on every call (so overrides take effect); gateways are shared per
+    configuration so their HTTP connections are reused.
+    """
+    return _shared_gateway(
+        base_id_for_environment(environment),
+        token=settings.AIRTABLE_TOKEN,
+        api_url=settings.AIRTABLE_API_URL,
+        content_url=settings.AIRTABLE_CONTENT_URL,
+        connect_timeout_s=float(settings.AIRTABLE_CONNECT_TIMEOUT_S),
+        read_timeout_s=float(settings.AIRTABLE_READ_TIMEOUT_S),
+    )
+
+
+@lru_cache(maxsize=16)
+def _shared_gateway(
+    base_id: str,
+    *,
+    token: str,
+    api_url: str,
+    content_url: str,
+    connect_timeout_s: float,
+    read_timeout_s: float,
+) -> AirtableGateway:
+    return AirtableGateway(
+        base_id,
+        token=token,
+        api_url=api_url,
+        content_url=content_url,
+        connect_timeout_s=connect_timeout_s,
+        read_timeout_s=read_timeout_s,
+    )

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import socket
+import time
+import urllib.parse
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from airtable.gateway import AirtableError, base_id_for_environment, gateway_for_environment
+from airtable.layout import layout_bootstrap
+from candidates.airtable_layout import LayoutConflictError, build_base_layout
+from config.api.environment import ENVIRONMENTS
+
+ALL_ENVIRONMENTS = "all"
+WAIT_POLL_S = 0.25
+PROBE_TIMEOUT_S = 1.0
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the tables and columns the system expects in each environment's Airtable base "
+        "through the metadata API (SPEC 11). Idempotent: existing tables and columns are left "
+        "alone. Drift it cannot repair (wrong types, missing select options) is printed and "
+        "makes the command exit non-zero."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--environment", choices=[*ENVIRONMENTS, ALL_ENVIRONMENTS], default=ALL_ENVIRONMENTS
+        )
+        parser.add_argument(
+            "--wait-s",
+            type=float,
+            default=0.0,
+            help="keep trying to reach AIRTABLE_API_URL for up to this many "
+            "seconds (for a local emulator that is still starting)",
+        )
+
+    def handle(self, *args: Any, environment: str, wait_s: float, **options: Any) -> None:
+        try:
+            layout = build_base_layout()
+        except LayoutConflictError as exc:
+            raise CommandError(str(exc)) from exc
+        if wait_s > 0:
+            _wait_until_reachable(settings.AIRTABLE_API_URL, wait_s)
+        # Stay under Airtable's per-base limit; bootstrap does not go through the engine's
+        # shared rate limiter.
+        min_interval_s = 1 / settings.AIRTABLE_REQUESTS_PER_S
+        incomplete = 0
+        done: set[str] = set()
+        for env in ENVIRONMENTS if environment == ALL_ENVIRONMENTS else (environment,):
+            base_id = base_id_for_environment(env)
+            if base_id in done:  # both environments on one base: bootstrap it once
+                continue
+            done.add(base_id)
+            try:
+                summary = layout_bootstrap(
+                    gateway_for_environment(env), layout, min_interval_s=min_interval_s
+                )
+            except AirtableError as exc:
+                raise CommandError(f"{env} ({base_id}): {exc.error_type}: {exc.message}") from exc
+            created = [*summary.created_tables, *summary.created_fields]
+            self.stdout.write(
+                f"{env} ({base_id}): created {', '.join(created) if created else 'nothing'}"
+            )
+            for line in [*summary.failed, *(str(d) for d in summary.remaining)]:
+                self.stdout.write(f"  {line}")
+            if not summary.complete:
+                incomplete += 1
+        if incomplete:
+            raise CommandError(
+                f"{incomplete} base(s) still differ from the expected layout; "
+                f"fix the lines above in Airtable."
+            )
+
+
+def _wait_until_reachable(url: str, wait_s: float) -> None:
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme, 80)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
+                return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise CommandError(f"Airtable at {url} not reachable within {wait_s:g} s") from None
+            time.sleep(WAIT_POLL_S)
