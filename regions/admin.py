@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import ApiKey, Region
+from .models import ApiKey, CustomField, Region
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -23,6 +23,23 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
+class CustomFieldInline(admin.TabularInline):
+    # The region's JSON Schema follows these rows on its own: its cache key is derived from
+    # their count and latest updated_at (candidates/schema.py), so no hook is needed here.
+    model = CustomField
+    extra = 0
+    fields = (
+        "key",
+        "label",
+        "type",
+        "options",
+        "required",
+        "airtable_column",
+        "position",
+        "description",
+    )
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "contact_email", "active", "retention_months", "created_at")
@@ -30,7 +47,7 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "contact_email")
     readonly_fields = ("id", "created_at", "updated_at", "previous_signing_secret_expires_at")
     exclude = ("signing_secret", "previous_signing_secret")
-    inlines = [ApiKeyInline]
+    inlines = [CustomFieldInline, ApiKeyInline]
     actions = ["rotate_signing_secret"]
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:

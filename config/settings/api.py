@@ -42,14 +42,23 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "PREPROCESSING_HOOKS": ["config.api.openapi.only_public_api_paths"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"InteractionTypeEnum": "candidates.fields.INTERACTION_TYPES"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "TAGS": [
         {"name": t}
         for t in (
-            "Auth", "Regions", "Admin", "Schema", "Candidates", "Interactions",
-            "Attachments", "Webhooks", "Mutations", "Health",
+            "Auth",
+            "Regions",
+            "Admin",
+            "Schema",
+            "Candidates",
+            "Interactions",
+            "Attachments",
+            "Webhooks",
+            "Mutations",
+            "Health",
         )
     ],
 }

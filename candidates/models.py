@@ -1,0 +1,159 @@
+"""The read mirror of Airtable's candidates, interactions and attachments (SPEC 1, 4.1–4.3).
+
+Airtable is the system of record; these rows are what it last told us, per environment. The
+API's ``id`` is the Airtable record id, never the surrogate key. Text columns are unbounded
+because staff type into Airtable directly: the mirror stores what Airtable holds, and the API's
+length limits apply to input only.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from config.api.environment import ENVIRONMENT_CHOICES, PRODUCTION
+from regions.models import Region
+
+RECORD_ID_LENGTH = 17  # "rec" / "att" + 14 characters
+_LISTING_ORDER = ["airtable_created_at", "record_id"]
+
+
+class Candidate(models.Model):
+    record_id = models.CharField(_("Airtable record id"), max_length=RECORD_ID_LENGTH)
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    # Not indexed alone: every composite index below starts with the region.
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="candidates", db_index=False
+    )
+
+    name = models.TextField(_("name"), blank=True)
+    email = models.TextField(_("email"), blank=True, help_text=_("Stored lower-cased."))
+    phone = models.TextField(_("phone"), blank=True, help_text=_("E.164 when it parses."))
+    phone_digits = models.CharField(max_length=32, blank=True, editable=False)
+    privacy_consent = models.BooleanField(_("privacy consent"), default=False)
+    phase = models.TextField(_("phase"), blank=True)
+    sectors = models.JSONField(_("sectors"), default=list, blank=True)
+    roles = models.JSONField(_("roles"), default=list, blank=True)
+    qualifications = models.JSONField(_("qualifications"), default=list, blank=True)
+    prior_education = models.TextField(_("prior education"), blank=True)
+    linkedin = models.TextField("LinkedIn", blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    motivation = models.TextField(_("motivation"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    exit_reason = models.TextField(_("exit reason"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    city = models.TextField(_("city"), blank=True)
+    postal_code = models.TextField(_("postal code"), blank=True)
+    source = models.TextField(_("source"), blank=True)
+    external_id = models.TextField(_("external id"), blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    archived = models.BooleanField(_("archived"), default=False)
+
+    mutation_key = models.TextField(blank=True, help_text=_("Airtable's 'API Mutation Key'."))
+    airtable_created_at = models.DateTimeField(_("created in Airtable"))
+    airtable_modified_at = models.DateTimeField(_("last modified in Airtable"))
+    mirrored_at = models.DateTimeField(_("mirrored"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("candidate")
+        verbose_name_plural = _("candidates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "record_id"], name="candidate_record_per_environment"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["region", "environment", "email"], name="candidate_email_idx"),
+            models.Index(
+                fields=["region", "environment", "phone_digits"], name="candidate_phone_idx"
+            ),
+            models.Index(
+                fields=["region", "environment", *_LISTING_ORDER], name="candidate_listing_idx"
+            ),
+            models.Index(
+                fields=["region", "environment", "airtable_modified_at"],
+                name="candidate_modified_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.email or '?'} ({self.record_id})"
+
+
+class Interaction(models.Model):
+    record_id = models.CharField(_("Airtable record id"), max_length=RECORD_ID_LENGTH)
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    # Follows the candidate's region; kept here so reads are scoped without a join.
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="interactions", db_index=False
+    )
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
+
+    type = models.TextField(_("type"), blank=True)
+    subject = models.TextField(_("subject"), blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    performed_by = models.TextField(_("performed by"), blank=True)
+    performed_at = models.DateTimeField(_("performed at"), null=True, blank=True)
+    duration_minutes = models.IntegerField(_("duration (minutes)"), null=True, blank=True)
+
+    mutation_key = models.TextField(blank=True)
+    airtable_created_at = models.DateTimeField(_("created in Airtable"))
+    airtable_modified_at = models.DateTimeField(_("last modified in Airtable"))
+    mirrored_at = models.DateTimeField(_("mirrored"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "record_id"], name="interaction_record_per_environment"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["candidate", "airtable_created_at", "record_id"],
+                name="interaction_listing_idx",
+            ),
+            models.Index(
+                fields=["region", "environment", "airtable_modified_at"],
+                name="interaction_modified_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type or '?'} ({self.record_id})"
+
+
+class AttachmentField(models.TextChoices):
+    CURRICULUM_VITAE = "curriculumVitae", _("CV")
+    OTHER_ATTACHMENTS = "otherAttachments", _("Other attachments")
+
+
+class Attachment(models.Model):
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="attachments", db_index=False
+    )
+    attachment_id = models.CharField(max_length=RECORD_ID_LENGTH)
+    field = models.CharField(max_length=20, choices=AttachmentField.choices)
+    filename = models.TextField(blank=True)
+    content_type = models.TextField(blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    url = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["field", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "field", "attachment_id"], name="attachment_once_per_field"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename or self.attachment_id

@@ -1,0 +1,127 @@
+"""Reads of the candidate mirror. Every one takes the region and the environment: there is no
+unscoped path from an API view to candidate data, and a foreign id looks exactly like a missing
+one."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from regions.models import Region
+
+from .fields import normalize_email
+from .mapping import phone_lookup_key
+from .models import Attachment, Candidate, Interaction
+
+FIND_LIMIT = 100
+LISTING_ORDER = ("airtable_created_at", "record_id")
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{1,17}$")
+
+
+def _with_related(
+    queryset: QuerySet[Candidate], *, include_attachments: bool, include_interactions: bool
+) -> QuerySet[Candidate]:
+    queryset = queryset.select_related("region")
+    if include_attachments:
+        queryset = queryset.prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("field", "position"))
+        )
+    if include_interactions:
+        queryset = queryset.prefetch_related(
+            Prefetch("interactions", queryset=Interaction.objects.order_by(*LISTING_ORDER))
+        )
+    return queryset
+
+
+def candidate_list(
+    *,
+    region: Region,
+    environment: str,
+    phase: str | None = None,
+    updated_since: datetime | None = None,
+    include_archived: bool = False,
+    include_attachments: bool = True,
+    include_interactions: bool = False,
+) -> QuerySet[Candidate]:
+    """The region's candidates in listing order (``createdAt``, then ``id``)."""
+    queryset = Candidate.objects.filter(region=region, environment=environment)
+    if not include_archived:
+        queryset = queryset.filter(archived=False)
+    if phase is not None:
+        queryset = queryset.filter(phase=phase)
+    if updated_since is not None:
+        queryset = queryset.filter(airtable_modified_at__gte=updated_since)
+    return _with_related(
+        queryset.order_by(*LISTING_ORDER),
+        include_attachments=include_attachments,
+        include_interactions=include_interactions,
+    )
+
+
+def candidate_find(
+    *,
+    region: Region,
+    environment: str,
+    email: str | None = None,
+    phone: str | None = None,
+    include_archived: bool = False,
+    include_attachments: bool = True,
+    include_interactions: bool = False,
+    limit: int = FIND_LIMIT,
+) -> QuerySet[Candidate]:
+    """Candidates by email (case-insensitive) or, without an email, by phone in any notation of
+    the same number. The email wins when both are given. Backed by the email and phone indexes.
+    """
+    queryset = Candidate.objects.filter(region=region, environment=environment)
+    if email:
+        queryset = queryset.filter(email=normalize_email(email))
+    elif phone:
+        key = phone_lookup_key(phone)
+        queryset = queryset.filter(phone_digits=key) if key else queryset.none()
+    else:
+        raise ValueError("candidate_find needs an email or a phone")
+    if not include_archived:
+        queryset = queryset.filter(archived=False)
+    return _with_related(
+        queryset.order_by(*LISTING_ORDER),
+        include_attachments=include_attachments,
+        include_interactions=include_interactions,
+    )[:limit]
+
+
+def candidate_get(
+    *,
+    region: Region,
+    environment: str,
+    record_id: str,
+    include_attachments: bool = True,
+    include_interactions: bool = False,
+) -> Candidate | None:
+    """One candidate of the region, archived or not; ``None`` when missing or foreign."""
+    if not _RECORD_ID.match(record_id):
+        return None
+    queryset = Candidate.objects.filter(region=region, environment=environment, record_id=record_id)
+    return _with_related(
+        queryset,
+        include_attachments=include_attachments,
+        include_interactions=include_interactions,
+    ).first()
+
+
+def interaction_list(*, candidate: Candidate) -> QuerySet[Interaction]:
+    """A candidate's interactions in listing order. ``candidate`` comes from a scoped read."""
+    return Interaction.objects.filter(
+        candidate=candidate, region_id=candidate.region_id, environment=candidate.environment
+    ).order_by(*LISTING_ORDER)
+
+
+def interaction_get(*, region: Region, environment: str, record_id: str) -> Interaction | None:
+    if not _RECORD_ID.match(record_id):
+        return None
+    return (
+        Interaction.objects.filter(region=region, environment=environment, record_id=record_id)
+        .select_related("candidate")
+        .first()
+    )
