@@ -41,15 +41,20 @@ class AdminKeyView(ApiView):
 
 
 class RegionMeApi(KeyView):
-    @extend_schema(tags=["Regions"], operation_id="regions_me",
-                   responses={200: envelope(RegionSerializer)})
+    @extend_schema(
+        tags=["Regions"], operation_id="regions_me", responses={200: envelope(RegionSerializer)}
+    )
     def get(self, request: Request) -> Response:
         return ok(request, RegionSerializer(self.region).data)
 
 
 class RegionListCreateApi(AdminKeyView):
-    @extend_schema(tags=["Admin"], operation_id="regions_list", parameters=CURSOR_PARAMETERS,
-                   responses={200: envelope(RegionSerializer, many=True)})
+    @extend_schema(
+        tags=["Admin"],
+        operation_id="regions_list",
+        parameters=CURSOR_PARAMETERS,
+        responses={200: envelope(RegionSerializer, many=True)},
+    )
     def get(self, request: Request) -> Response:
         page = paginate(
             selectors.region_list(),
@@ -59,8 +64,12 @@ class RegionListCreateApi(AdminKeyView):
         )
         return ok(request, RegionSerializer(page.items, many=True).data, cursor=page.next_cursor)
 
-    @extend_schema(tags=["Admin"], operation_id="regions_create", request=RegionSerializer,
-                   responses={201: envelope(RegionSerializer)})
+    @extend_schema(
+        tags=["Admin"],
+        operation_id="regions_create",
+        request=RegionSerializer,
+        responses={201: envelope(RegionSerializer)},
+    )
     def post(self, request: Request) -> Response:
         serializer = RegionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -69,8 +78,12 @@ class RegionListCreateApi(AdminKeyView):
 
 
 class RegionDetailApi(AdminKeyView):
-    @extend_schema(tags=["Admin"], operation_id="regions_update", request=RegionUpdateSerializer,
-                   responses={200: envelope(RegionSerializer)})
+    @extend_schema(
+        tags=["Admin"],
+        operation_id="regions_update",
+        request=RegionUpdateSerializer,
+        responses={200: envelope(RegionSerializer)},
+    )
     def patch(self, request: Request, region_id: str) -> Response:
         region = selectors.region_get_by_id_or_code(region_id)
         if region is None:
@@ -82,8 +95,12 @@ class RegionDetailApi(AdminKeyView):
 
 
 class ApiKeyListCreateApi(KeyView):
-    @extend_schema(tags=["Auth"], operation_id="api_keys_list", parameters=CURSOR_PARAMETERS,
-                   responses={200: envelope(ApiKeySerializer, many=True)})
+    @extend_schema(
+        tags=["Auth"],
+        operation_id="api_keys_list",
+        parameters=CURSOR_PARAMETERS,
+        responses={200: envelope(ApiKeySerializer, many=True)},
+    )
     def get(self, request: Request) -> Response:
         page = paginate(
             selectors.api_key_list(region=self.region),
@@ -93,8 +110,12 @@ class ApiKeyListCreateApi(KeyView):
         )
         return ok(request, ApiKeySerializer(page.items, many=True).data, cursor=page.next_cursor)
 
-    @extend_schema(tags=["Auth"], operation_id="api_keys_create", request=ApiKeySerializer,
-                   responses={201: envelope(CreatedApiKeySerializer)})
+    @extend_schema(
+        tags=["Auth"],
+        operation_id="api_keys_create",
+        request=ApiKeySerializer,
+        responses={201: envelope(CreatedApiKeySerializer)},
+    )
     def post(self, request: Request) -> Response:
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -109,8 +130,9 @@ class ApiKeyListCreateApi(KeyView):
 
 
 class ApiKeyRevokeApi(KeyView):
-    @extend_schema(tags=["Auth"], operation_id="api_keys_revoke",
-                   responses={200: envelope(ApiKeySerializer)})
+    @extend_schema(
+        tags=["Auth"], operation_id="api_keys_revoke", responses={200: envelope(ApiKeySerializer)}
+    )
     def delete(self, request: Request, key_id: str) -> Response:
         api_key = selectors.api_key_get(region=self.region, key_id=key_id)
         if api_key is None:

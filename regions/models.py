@@ -50,12 +50,17 @@ class ApiKey(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     region = models.ForeignKey(
-        Region, on_delete=models.CASCADE, related_name="api_keys", null=True, blank=True,
+        Region,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        null=True,
+        blank=True,
         help_text=_("Admin keys may have no home region; they act for one via x-region-id."),
     )
     name = models.CharField(_("name"), max_length=100)
-    scope = models.CharField(_("scope"), max_length=10, choices=ApiKeyScope.choices,
-                             default=ApiKeyScope.REGION)
+    scope = models.CharField(
+        _("scope"), max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.REGION
+    )
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     hashed_secret = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -107,13 +112,18 @@ class CustomField(models.Model):
 
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="custom_fields")
     key = models.CharField(
-        _("key"), max_length=50,
+        _("key"),
+        max_length=50,
         validators=[RegexValidator(_CAMEL_CASE, _("Use camelCase: letters and digits."))],
     )
     label = models.CharField(_("label"), max_length=200)
     type = models.CharField(_("type"), max_length=10, choices=CustomFieldType.choices)
-    options = models.JSONField(_("options"), default=list, blank=True,
-                               help_text=_("Choices for the choice types, as a JSON list."))
+    options = models.JSONField(
+        _("options"),
+        default=list,
+        blank=True,
+        help_text=_("Choices for the choice types, as a JSON list."),
+    )
     required = models.BooleanField(_("required on create"), default=False)
     description = models.TextField(_("description"), blank=True)
     airtable_column = models.CharField(_("Airtable column"), max_length=200)
@@ -126,8 +136,9 @@ class CustomField(models.Model):
         verbose_name_plural = _("custom fields")
         constraints = [
             models.UniqueConstraint(fields=["region", "key"], name="custom_field_key_per_region"),
-            models.UniqueConstraint(fields=["region", "airtable_column"],
-                                    name="custom_field_column_per_region"),
+            models.UniqueConstraint(
+                fields=["region", "airtable_column"], name="custom_field_column_per_region"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,8 +148,11 @@ class CustomField(models.Model):
         from django.core.exceptions import ValidationError
 
         is_choice = self.type in {CustomFieldType.ENUM, CustomFieldType.ENUM_LIST}
-        if is_choice and (not isinstance(self.options, list) or not self.options
-                          or not all(isinstance(o, str) and o for o in self.options)):
+        if is_choice and (
+            not isinstance(self.options, list)
+            or not self.options
+            or not all(isinstance(o, str) and o for o in self.options)
+        ):
             raise ValidationError({"options": _("Choice fields need a list of text options.")})
         if not is_choice and self.options:
             raise ValidationError({"options": _("Only choice fields have options.")})

@@ -11,14 +11,13 @@ class RegionSerializer(StrictSerializer):
     id = serializers.UUIDField(read_only=True)
     code = serializers.SlugField(max_length=50)
     name = serializers.CharField(max_length=200)
-    contactEmail = serializers.EmailField(source="contact_email", required=False,  # noqa: N815
-                                          allow_blank=True)
+    contactEmail = serializers.EmailField(source="contact_email", required=False, allow_blank=True)
     active = serializers.BooleanField(required=False)
-    retentionMonths = serializers.IntegerField(  # noqa: N815
+    retentionMonths = serializers.IntegerField(
         source="retention_months", required=False, min_value=1, max_value=240
     )
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)  # noqa: N815
-    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)  # noqa: N815
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
 
     def validate_code(self, value: str) -> str:
         if Region.objects.filter(code=value).exists():
@@ -36,9 +35,9 @@ class ApiKeySerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
     scope = serializers.ChoiceField(choices=ApiKeyScope.choices, default=ApiKeyScope.REGION)
     region = serializers.CharField(source="region.code", read_only=True, allow_null=True)
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)  # noqa: N815
-    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)  # noqa: N815
-    revokedAt = serializers.DateTimeField(source="revoked_at", read_only=True)  # noqa: N815
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
+    revokedAt = serializers.DateTimeField(source="revoked_at", read_only=True)
 
     def get_prefix(self, obj: object) -> str:
         return f"ork_{obj.prefix}"  # type: ignore[attr-defined]

@@ -66,10 +66,14 @@ def region_rotate_signing_secret(*, region: Region) -> Region:
     region.previous_signing_secret = region.signing_secret
     region.previous_signing_secret_expires_at = timezone.now() + SIGNING_SECRET_OVERLAP
     region.signing_secret = _new_signing_secret()
-    region.save(update_fields=[
-        "signing_secret", "previous_signing_secret", "previous_signing_secret_expires_at",
-        "updated_at",
-    ])
+    region.save(
+        update_fields=[
+            "signing_secret",
+            "previous_signing_secret",
+            "previous_signing_secret_expires_at",
+            "updated_at",
+        ]
+    )
     return region
 
 
@@ -89,7 +93,10 @@ def api_key_create(
         if not ApiKey.objects.filter(prefix=prefix).exists():
             break
     api_key = ApiKey(
-        region=region, name=name, scope=scope, prefix=prefix,
+        region=region,
+        name=name,
+        scope=scope,
+        prefix=prefix,
         hashed_secret=keys.hash_secret(secret),
     )
     api_key.full_clean()

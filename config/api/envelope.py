@@ -18,8 +18,14 @@ def response_meta(request: Any, **extra: Any) -> dict[str, Any]:
     return meta
 
 
-def ok(request: Any, data: Any, *, status: int = 200, headers: dict[str, str] | None = None,
-       **meta: Any) -> Response:
+def ok(
+    request: Any,
+    data: Any,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **meta: Any,
+) -> Response:
     return Response(
         {"data": data, "meta": response_meta(request, **meta)}, status=status, headers=headers
     )

@@ -54,8 +54,12 @@ class HealthApi(ApiView):
     permission_classes: list[type] = []
     throttle_classes: list[type] = []
 
-    @extend_schema(tags=["Health"], operation_id="health", auth=[],
-                   responses={200: _HealthSerializer, 503: _HealthSerializer})
+    @extend_schema(
+        tags=["Health"],
+        operation_id="health",
+        auth=[],
+        responses={200: _HealthSerializer, 503: _HealthSerializer},
+    )
     def get(self, request: Request) -> Response:
         checks = {"database": _check_database(), "redis": _check_redis()}
         if checks["database"]["status"] == "ok":

@@ -59,7 +59,8 @@ class ApiEnvironmentMiddleware:
             if length > settings.API_MAX_BODY_BYTES:
                 return json_error_response(request, PayloadTooLarge(_too_large_message()))
         response = self.get_response(request)
-        if is_api and response.status_code == 404 and "json" not in response.get("Content-Type", ""):
+        not_json = "json" not in response.get("Content-Type", "")
+        if is_api and response.status_code == 404 and not_json:
             return json_error_response(request, NotFound("No such API route."))
         return response
 

@@ -12,12 +12,14 @@ API_PREFIXES = ("/api/v2/", "/api/health")
 
 
 class MetaSerializer(serializers.Serializer):
-    requestId = serializers.CharField()  # noqa: N815
+    requestId = serializers.CharField()
     sandbox = serializers.BooleanField()
 
 
 class ListMetaSerializer(MetaSerializer):
-    cursor = serializers.CharField(allow_null=True, help_text="Next page's cursor; null at the end.")
+    cursor = serializers.CharField(
+        allow_null=True, help_text="Next page's cursor; null at the end."
+    )
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -39,18 +41,23 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 _envelopes: dict[tuple[type, bool], type[serializers.Serializer]] = {}
 
 
-def envelope(serializer_class: type[serializers.Serializer], *, many: bool = False
-             ) -> type[serializers.Serializer]:
+def envelope(
+    serializer_class: type[serializers.Serializer], *, many: bool = False
+) -> type[serializers.Serializer]:
     """A serializer class documenting ``{"data": <serializer>, "meta": {...}}``."""
     key = (serializer_class, many)
     if key not in _envelopes:
         base = serializer_class.__name__.removesuffix("Serializer")
         name = f"{base}{'List' if many else ''}EnvelopeSerializer"
-        _envelopes[key] = type(name, (serializers.Serializer,), {
-            "data": serializer_class(many=many),
-            "meta": ListMetaSerializer() if many else MetaSerializer(),
-            "__module__": __name__,
-        })
+        _envelopes[key] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "data": serializer_class(many=many),
+                "meta": ListMetaSerializer() if many else MetaSerializer(),
+                "__module__": __name__,
+            },
+        )
     return _envelopes[key]
 
 

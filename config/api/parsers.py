@@ -16,8 +16,12 @@ def _reject_constant(name: str) -> None:
 class StrictJSONParser(JSONParser):
     """JSON only, bounded in size, no NaN/Infinity, and the top level must be an object."""
 
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         limit = settings.API_MAX_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:

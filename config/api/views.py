@@ -63,8 +63,9 @@ class ApiView(APIView):
         with timezone.override(UTC):
             return super().dispatch(request, *args, **kwargs)
 
-    def finalize_response(self, request: Request, response: Response, *args: Any,
-                          **kwargs: Any) -> Response:
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         state = getattr(request._request, "ratelimit_state", None)
         if state is not None:

@@ -21,15 +21,17 @@ def test_malformed_json_is_400_envelope(admin_key_client):
 
 @pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b'{"a": NaN}', b"\xff\xfe"])
 def test_non_object_or_non_standard_json_is_400(admin_key_client, body):
-    response = admin_key_client.generic("POST", "/api/v2/regions", body,
-                                        content_type="application/json")
+    response = admin_key_client.generic(
+        "POST", "/api/v2/regions", body, content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BAD_REQUEST"
 
 
 def test_wrong_content_type_is_415(admin_key_client):
-    response = admin_key_client.generic("POST", "/api/v2/regions", b"code=x",
-                                        content_type="application/x-www-form-urlencoded")
+    response = admin_key_client.generic(
+        "POST", "/api/v2/regions", b"code=x", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
@@ -37,8 +39,9 @@ def test_wrong_content_type_is_415(admin_key_client):
 def test_oversize_body_is_413(admin_key_client, settings):
     settings.API_MAX_BODY_BYTES = 1000
     body = json.dumps({"code": "x", "name": "y" * 2000}).encode()
-    response = admin_key_client.generic("POST", "/api/v2/regions", body,
-                                        content_type="application/json")
+    response = admin_key_client.generic(
+        "POST", "/api/v2/regions", body, content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -88,7 +91,9 @@ def test_unexpected_bug_is_500_without_traceback(region_client, monkeypatch):
     response = region_client.get("/api/v2/regions/me")
     assert response.status_code == 500
     assert response.json()["error"] == {
-        "code": "INTERNAL", "message": "An internal error occurred.", "details": []
+        "code": "INTERNAL",
+        "message": "An internal error occurred.",
+        "details": [],
     }
     assert b"secret internals" not in response.content
     assert b"Traceback" not in response.content
@@ -136,8 +141,9 @@ def test_health_reports_each_dependency(anon_client):
 def test_health_is_503_when_database_fails(anon_client, monkeypatch):
     from config.api import health
 
-    monkeypatch.setattr(health, "_check_database",
-                        lambda: {"status": "failing", "error": "OperationalError"})
+    monkeypatch.setattr(
+        health, "_check_database", lambda: {"status": "failing", "error": "OperationalError"}
+    )
     response = anon_client.get("/api/health")
     assert response.status_code == 503
     assert response.json()["data"]["status"] == "failing"

@@ -17,13 +17,23 @@ PROBE = (
 
 
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items()
-            if k in {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}
+    }
     return subprocess.run(
         [sys.executable, "-c", PROBE],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings.base",
-             "DJANGO_READ_DOT_ENV": "false", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DJANGO_READ_DOT_ENV": "false",
+            **env,
+        },
     )
 
 

@@ -87,8 +87,9 @@ def test_region_update_refuses_code_change(admin_key_client, region):
 
 
 def test_region_update_unknown_region_is_404(admin_key_client):
-    response = admin_key_client.patch(f"/api/v2/regions/{uuid.uuid4()}", {"name": "x"},
-                                      format="json")
+    response = admin_key_client.patch(
+        f"/api/v2/regions/{uuid.uuid4()}", {"name": "x"}, format="json"
+    )
     assert response.status_code == 404
 
 
@@ -109,8 +110,9 @@ def test_api_keys_list_create_revoke(region_client, region_key, region):
 
 
 def test_region_key_cannot_create_admin_key(region_client):
-    response = region_client.post("/api/v2/api-keys", {"name": "x", "scope": "admin"},
-                                  format="json")
+    response = region_client.post(
+        "/api/v2/api-keys", {"name": "x", "scope": "admin"}, format="json"
+    )
     assert response.status_code == 403
 
 

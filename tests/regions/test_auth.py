@@ -62,7 +62,8 @@ def test_region_key_on_admin_route_is_403(region_client):
     _assert_error(region_client.get("/api/v2/regions"), 403, "FORBIDDEN")
     _assert_error(
         region_client.post("/api/v2/regions", {"code": "x", "name": "X"}, format="json"),
-        403, "FORBIDDEN",
+        403,
+        "FORBIDDEN",
     )
 
 
@@ -79,8 +80,9 @@ def test_admin_key_acts_for_a_region_by_code_or_id(admin_key_client, region, oth
 
 
 def test_admin_key_with_unknown_region_is_404(admin_key_client):
-    _assert_error(admin_key_client.get("/api/v2/regions/me", HTTP_X_REGION_ID="nope"),
-                  404, "NOT_FOUND")
+    _assert_error(
+        admin_key_client.get("/api/v2/regions/me", HTTP_X_REGION_ID="nope"), 404, "NOT_FOUND"
+    )
 
 
 def test_admin_key_without_region_on_region_route_is_400(admin_key_client):

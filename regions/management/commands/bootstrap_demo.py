@@ -36,7 +36,7 @@ class Command(BaseCommand):
         prefix = key.removeprefix("ork_").split(".")[0]
         if not ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).exists():
             key = api_key_create(region=region, name="demo website").full_key
-        User = get_user_model()  # noqa: N806
+        User = get_user_model()
         password = saved.get("admin_password", "")
         if not User.objects.filter(username="admin").exists():
             password = secrets.token_urlsafe(12)
@@ -44,17 +44,19 @@ class Command(BaseCommand):
         self._save({"api_key": key, "admin_password": password})
         base = options["base_url"]
         self.stdout.write(
-            "\n".join([
-                "",
-                "Onderwijsregio ATS — local stack",
-                f"  Admin:    {base}/admin/  (user: admin, password: {password or '<unchanged>'})",
-                f"  API docs: {base}/api/docs/",
-                f"  Region:   {region.code}",
-                f"  API key:  {key}",
-                "  Try:",
-                f"    curl -s -H 'x-api-key: {key}' {base}/api/v2/regions/me",
-                "",
-            ])
+            "\n".join(
+                [
+                    "",
+                    "Onderwijsregio ATS — local stack",
+                    f"  Admin:    {base}/admin/  (user: admin, password: {password or '<unchanged>'})",
+                    f"  API docs: {base}/api/docs/",
+                    f"  Region:   {region.code}",
+                    f"  API key:  {key}",
+                    "  Try:",
+                    f"    curl -s -H 'x-api-key: {key}' {base}/api/v2/regions/me",
+                    "",
+                ]
+            )
         )
 
     def _load(self) -> dict[str, str]:

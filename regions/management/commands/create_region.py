@@ -15,8 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--code", required=True)
         parser.add_argument("--name", required=True)
         parser.add_argument("--contact-email", default="")
-        parser.add_argument("--if-missing", action="store_true",
-                            help="Succeed without change when the code exists.")
+        parser.add_argument(
+            "--if-missing", action="store_true", help="Succeed without change when the code exists."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         existing = Region.objects.filter(code=options["code"]).first()
@@ -25,6 +26,7 @@ class Command(BaseCommand):
                 self.stdout.write(str(existing.pk))
                 return
             raise CommandError(f"Region {options['code']!r} exists.")
-        region = region_create(code=options["code"], name=options["name"],
-                               contact_email=options["contact_email"])
+        region = region_create(
+            code=options["code"], name=options["name"], contact_email=options["contact_email"]
+        )
         self.stdout.write(str(region.pk))

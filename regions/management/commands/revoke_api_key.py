@@ -20,4 +20,5 @@ class Command(BaseCommand):
         if api_key is None:
             raise CommandError(f"No key with prefix {prefix!r}.")
         api_key = api_key_revoke(api_key=api_key)
-        self.stdout.write(f"Revoked ork_{api_key.prefix} at {api_key.revoked_at:%Y-%m-%d %H:%M:%S}.")
+        revoked = f"{api_key.revoked_at:%Y-%m-%d %H:%M:%S}"
+        self.stdout.write(f"Revoked ork_{api_key.prefix} at {revoked}.")
