@@ -17,24 +17,85 @@ DEFAULT_PHONE_REGION = "NL"
 MAX_TEXT = 10_000
 MAX_SHORT = 200
 
-PHASES = ("nieuw", "matchen", "oriënteren", "voorbereiden", "in opleiding", "werkzaam",
-          "uitgestroomd")
+PHASES = (
+    "nieuw",
+    "matchen",
+    "oriënteren",
+    "voorbereiden",
+    "in opleiding",
+    "werkzaam",
+    "uitgestroomd",
+)
 DEFAULT_PHASE = "nieuw"
-SECTORS = ("Primair onderwijs", "Voortgezet onderwijs", "Speciaal onderwijs",
-           "Middelbaar beroepsonderwijs", "Hoger onderwijs", "Praktijkonderwijs")
-ROLES = ("Docent / leraar", "Instructeur (mbo)", "OOP", "Ondersteuning", "Leerlingenzorg",
-         "Midden management", "Schoolleiding", "Anders")
-QUALIFICATIONS = ("Primair onderwijs", "Beperkt tweedegraads", "Tweedegraads", "Eerstegraads",
-                  "PDG", "BKO/BDB", "Kwalificatie onderwijs ondersteunend personeel",
-                  "Kwalificatie Instructeur (MBO)", "Geen: gastdocentschap", "Pabo", "Onbekend",
-                  "Nog geen idee", "Niet van toepassing")
-PRIOR_EDUCATION = ("geen", "praktijkonderwijs", "vmbo-bl", "vmbo-kl", "vmbo-gl", "vmbo-tl",
-                   "vmbo", "havo", "vwo", "mbo entree", "mbo 2", "mbo 3", "mbo 4", "mbo",
-                   "associate degree", "hbo propedeuse", "hbo bachelor", "hbo master", "hbo",
-                   "wo bachelor", "wo master", "wo", "PhD")
-INTERACTION_TYPES = ("Telefonisch", "E-mail", "Persoonlijk", "Anders", "Doorverwijzing",
-                     "Adviesgesprek", "Kennismakingsgesprek", "Inschrijving activiteit",
-                     "Niet van toepassing")
+SECTORS = (
+    "Primair onderwijs",
+    "Voortgezet onderwijs",
+    "Speciaal onderwijs",
+    "Middelbaar beroepsonderwijs",
+    "Hoger onderwijs",
+    "Praktijkonderwijs",
+)
+ROLES = (
+    "Docent / leraar",
+    "Instructeur (mbo)",
+    "OOP",
+    "Ondersteuning",
+    "Leerlingenzorg",
+    "Midden management",
+    "Schoolleiding",
+    "Anders",
+)
+QUALIFICATIONS = (
+    "Primair onderwijs",
+    "Beperkt tweedegraads",
+    "Tweedegraads",
+    "Eerstegraads",
+    "PDG",
+    "BKO/BDB",
+    "Kwalificatie onderwijs ondersteunend personeel",
+    "Kwalificatie Instructeur (MBO)",
+    "Geen: gastdocentschap",
+    "Pabo",
+    "Onbekend",
+    "Nog geen idee",
+    "Niet van toepassing",
+)
+PRIOR_EDUCATION = (
+    "geen",
+    "praktijkonderwijs",
+    "vmbo-bl",
+    "vmbo-kl",
+    "vmbo-gl",
+    "vmbo-tl",
+    "vmbo",
+    "havo",
+    "vwo",
+    "mbo entree",
+    "mbo 2",
+    "mbo 3",
+    "mbo 4",
+    "mbo",
+    "associate degree",
+    "hbo propedeuse",
+    "hbo bachelor",
+    "hbo master",
+    "hbo",
+    "wo bachelor",
+    "wo master",
+    "wo",
+    "PhD",
+)
+INTERACTION_TYPES = (
+    "Telefonisch",
+    "E-mail",
+    "Persoonlijk",
+    "Anders",
+    "Doorverwijzing",
+    "Adviesgesprek",
+    "Kennismakingsgesprek",
+    "Inschrijving activiteit",
+    "Niet van toepassing",
+)
 
 CANDIDATES_TABLE = "Kandidaten"
 INTERACTIONS_TABLE = "Interacties"
@@ -105,12 +166,28 @@ class FieldSpec:
 
 CANDIDATE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", "Naam", Kind.STRING, max_length=MAX_SHORT, required_on_create=True),
-    FieldSpec("email", "E-mail", Kind.EMAIL, max_length=254, required_on_create=True,
-              description="Stored and matched lower-cased."),
-    FieldSpec("phone", "Telefoon", Kind.PHONE, max_length=40,
-              description="Normalised to E.164 (default region NL)."),
-    FieldSpec("privacyConsent", "Privacy consent", Kind.BOOLEAN, required_on_create=True,
-              description="Must be true on create."),
+    FieldSpec(
+        "email",
+        "E-mail",
+        Kind.EMAIL,
+        max_length=254,
+        required_on_create=True,
+        description="Stored and matched lower-cased.",
+    ),
+    FieldSpec(
+        "phone",
+        "Telefoon",
+        Kind.PHONE,
+        max_length=40,
+        description="Normalised to E.164 (default region NL).",
+    ),
+    FieldSpec(
+        "privacyConsent",
+        "Privacy consent",
+        Kind.BOOLEAN,
+        required_on_create=True,
+        description="Must be true on create.",
+    ),
     FieldSpec("phase", "Fase", Kind.ENUM, options=PHASES, description="Default 'nieuw'."),
     FieldSpec("sectors", "Sector", Kind.ENUM_LIST, options=SECTORS),
     FieldSpec("roles", "Functie", Kind.ENUM_LIST, options=ROLES),
@@ -123,12 +200,23 @@ CANDIDATE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("exitReason", "Reden van uitstroom", Kind.TEXT, max_length=MAX_TEXT),
     FieldSpec("address", "Adres", Kind.STRING, max_length=MAX_SHORT),
     FieldSpec("city", "Plaats", Kind.STRING, max_length=MAX_SHORT),
-    FieldSpec("postalCode", "Postcode", Kind.POSTCODE, max_length=7,
-              description="Dutch postcode, normalised to '1234 AB'."),
-    FieldSpec("source", "Bron", Kind.STRING, max_length=MAX_SHORT,
-              description="Channel or UTM source."),
-    FieldSpec("externalId", "Extern ID", Kind.STRING, max_length=MAX_SHORT,
-              description="The integrator's own id."),
+    FieldSpec(
+        "postalCode",
+        "Postcode",
+        Kind.POSTCODE,
+        max_length=7,
+        description="Dutch postcode, normalised to '1234 AB'.",
+    ),
+    FieldSpec(
+        "source", "Bron", Kind.STRING, max_length=MAX_SHORT, description="Channel or UTM source."
+    ),
+    FieldSpec(
+        "externalId",
+        "Extern ID",
+        Kind.STRING,
+        max_length=MAX_SHORT,
+        description="The integrator's own id.",
+    ),
     FieldSpec("curriculumVitae", "CV", Kind.ATTACHMENTS, writable=False),
     FieldSpec("otherAttachments", "Overige bijlagen", Kind.ATTACHMENTS, writable=False),
     FieldSpec("archived", COL_ARCHIVED, Kind.BOOLEAN, writable=False),

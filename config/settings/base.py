@@ -5,6 +5,7 @@ from config.env import BASE_DIR, DEBUG, VAR_DIR, env, required
 from .airtable import *  # noqa: F403
 from .api import *  # noqa: F403
 from .celery import *  # noqa: F403
+from .engine import *  # noqa: F403
 from .logging import *  # noqa: F403
 
 SECRET_KEY = required("SECRET_KEY", embedded_default="embedded-insecure-dev-key-change-me")

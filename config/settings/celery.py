@@ -29,7 +29,19 @@ REDIS_URL: str = _redis_url if _redis_url and (not DEBUG or _redis_answers(_redi
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Fail fast when Redis is down: accepted writes are safe in the database and the sweeper
+    # enqueues them once the broker is back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        # Publishing gives up after one quick retry instead of kombu's default of several
+        # seconds; workers reconnect through broker_connection_retry on their own.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
 else:
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("in", "processed"):
@@ -52,5 +64,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-# Beat entries are added by the apps that own the jobs (see config/celery.py).
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_ROUTES = {"mutations.tasks.drain_mutations": {"queue": "engine"}}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+
+# Every scheduled job, in one place (SPEC 9). Each is also a management command.
+CELERY_BEAT_SCHEDULE: dict = {
+    "sweep-mutations": {"task": "mutations.tasks.sweep_mutations", "schedule": 10.0},
+}

@@ -1,0 +1,522 @@
+"""The candidate domain's Mutation Engine operations (SPEC 5.1).
+
+Each handler turns an accepted mutation into Airtable steps and applies the outcome to the
+mirror. Handlers are pure with respect to Airtable: the engine sends the requests; a handler
+only reads ``mutation.payload``/``mutation.state`` and, when the mutation completes, writes the
+mirror. ``next_step`` must be a function of the payload and state alone, because a retry or
+another worker may ask again at any time.
+
+Payload shapes (written by ``candidates/write_apis.py``): attachments arrive either as
+``{"url", "filename"?}`` or, staged at accept time, as ``{"staged", "filename", "contentType",
+"size"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from mutations.models import Mutation
+from mutations.registry import register_operation
+from mutations.steps import Step, StepOutcome, Upload, WriteItem
+from regions.models import CustomField
+
+from . import mapping, services
+from .fields import (
+    CANDIDATE_FIELDS_BY_NAME,
+    CANDIDATES_TABLE,
+    COL_ARCHIVED,
+    COL_MUTATION_KEY,
+    COL_REGION,
+    INTERACTIONS_TABLE,
+)
+
+MERGE_ON = (COL_MUTATION_KEY,)
+ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
+
+
+def _column(api_name: str) -> str:
+    return CANDIDATE_FIELDS_BY_NAME[api_name].column
+
+
+def formula_string(value: str) -> str:
+    """A string literal for ``filterByFormula`` (quotes and backslashes escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _custom_fields(mutation: Mutation) -> list[CustomField]:
+    return list(CustomField.objects.filter(region_id=mutation.region_id))
+
+
+def _pending(items: Iterable[WriteItem], done: dict[str, Any]) -> tuple[WriteItem, ...]:
+    return tuple(item for item in items if item.key not in done)
+
+
+def _state(mutation: Mutation, name: str) -> dict[str, Any]:
+    return mutation.state.setdefault(name, {})
+
+
+def _url_attachments(candidate: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Attachment columns for files Airtable fetches itself (written with the record)."""
+    columns: dict[str, list[dict[str, str]]] = {}
+    for member in ATTACHMENT_MEMBERS:
+        urls = [
+            {k: v for k, v in (("url", f["url"]), ("filename", f.get("filename"))) if v}
+            for f in candidate.get(member) or []
+            if "url" in f
+        ]
+        if urls:
+            columns[_column(member)] = urls
+    return columns
+
+
+def _staged_uploads(candidate: dict[str, Any], prefix: str) -> list[tuple[str, str, dict]]:
+    """(key, column, file) for base64 files staged at accept time."""
+    return [
+        (f"{prefix}{member}.{index}", _column(member), f)
+        for member in ATTACHMENT_MEMBERS
+        for index, f in enumerate(candidate.get(member) or [])
+        if "staged" in f
+    ]
+
+
+def _verify_uploads_step(
+    mutation: Mutation, record_id: str, pending: list[tuple[str, str, dict]]
+) -> Step | None:
+    """After a failed attempt an upload may have landed anyway (a timeout after Airtable
+    stored it): look at the record once before uploading again."""
+    if pending and mutation.attempts > mutation.state.get("uploads_verified_at", 0):
+        return Step(action="get", table=CANDIDATES_TABLE, record_id=record_id)
+    return None
+
+
+def _record_verification(
+    mutation: Mutation, record: dict[str, Any] | None, pending: list[tuple[str, str, dict]]
+) -> None:
+    mutation.state["uploads_verified_at"] = mutation.attempts
+    fields = (record or {}).get("fields", {})
+    uploads = _state(mutation, "uploads")
+    for key, column, file in pending:
+        present = {(a.get("filename"), a.get("size")) for a in fields.get(column) or []}
+        if (file["filename"], file["size"]) in present:
+            uploads[key] = True
+
+
+def _upload_step(record_id: str, upload: tuple[str, str, dict]) -> Step:
+    _, column, file = upload
+    return Step(
+        action="upload",
+        table=CANDIDATES_TABLE,
+        upload=Upload(
+            record_id=record_id,
+            field=column,
+            filename=file["filename"],
+            content_type=file["contentType"],
+            storage_path=file["staged"],
+        ),
+    )
+
+
+class CandidateCreate:
+    """Create 1–10 candidates with their inline interactions and files."""
+
+    def _candidates(self, mutation: Mutation) -> list[dict[str, Any]]:
+        return mutation.payload["candidates"]
+
+    def _items(self, mutation: Mutation) -> tuple[WriteItem, ...]:
+        custom = _custom_fields(mutation)
+        region_code = mutation.region.code
+        items = []
+        for index, candidate in enumerate(self._candidates(mutation)):
+            fields = mapping.candidate_to_airtable(candidate, custom_fields=custom)
+            fields.update(_url_attachments(candidate))
+            fields[COL_REGION] = region_code
+            fields[COL_MUTATION_KEY] = f"{mutation.uuid}:{index}"
+            items.append(WriteItem(key=str(index), fields=fields))
+        return tuple(items)
+
+    def _interaction_items(self, mutation: Mutation) -> tuple[WriteItem, ...]:
+        created = _state(mutation, "records")
+        items = []
+        for index, candidate in enumerate(self._candidates(mutation)):
+            record_id = created[str(index)]["id"]
+            for position, interaction in enumerate(candidate.get("interactions") or []):
+                fields = mapping.interaction_to_airtable({**interaction, "candidateId": record_id})
+                fields[COL_REGION] = mutation.region.code
+                fields[COL_MUTATION_KEY] = f"{mutation.uuid}:{index}.{position}"
+                items.append(WriteItem(key=f"{index}.{position}", fields=fields))
+        return tuple(items)
+
+    def _uploads(self, mutation: Mutation) -> list[tuple[str, str, dict, str]]:
+        created = _state(mutation, "records")
+        done = _state(mutation, "uploads")
+        return [
+            (key, column, file, created[str(index)]["id"])
+            for index, candidate in enumerate(self._candidates(mutation))
+            for key, column, file in _staged_uploads(candidate, f"{index}.")
+            if key not in done
+        ]
+
+    def next_step(self, mutation: Mutation) -> Step | None:
+        pending = _pending(self._items(mutation), _state(mutation, "records"))
+        if pending:
+            return Step(action="upsert", table=CANDIDATES_TABLE, items=pending, merge_on=MERGE_ON)
+        interactions = _pending(self._interaction_items(mutation), _state(mutation, "interactions"))
+        if interactions:
+            return Step(
+                action="upsert", table=INTERACTIONS_TABLE, items=interactions, merge_on=MERGE_ON
+            )
+        uploads = self._uploads(mutation)
+        if uploads:
+            record_id = uploads[0][3]
+            same_record = [(k, c, f) for k, c, f, r in uploads if r == record_id]
+            verify = _verify_uploads_step(mutation, record_id, same_record)
+            return verify or _upload_step(record_id, same_record[0])
+        return self._refresh_step(mutation)
+
+    def _refresh_step(self, mutation: Mutation) -> Step | None:
+        """Re-read records that received uploads, so the mirror holds Airtable's file list."""
+        refreshed = _state(mutation, "refreshed")
+        for index, candidate in enumerate(self._candidates(mutation)):
+            if _staged_uploads(candidate, "") and str(index) not in refreshed:
+                record_id = _state(mutation, "records")[str(index)]["id"]
+                return Step(action="get", table=CANDIDATES_TABLE, record_id=record_id)
+        return None
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        if step.action == "upsert" and step.table == CANDIDATES_TABLE:
+            _state(mutation, "records").update(outcome.records)
+        elif step.action == "upsert":
+            _state(mutation, "interactions").update(outcome.records)
+        elif step.action == "upload":
+            assert step.upload is not None
+            key = next(
+                k
+                for k, _, f, _ in self._uploads(mutation)
+                if f["staged"] == step.upload.storage_path
+            )
+            _state(mutation, "uploads")[key] = True
+        elif step.action == "get" and self._uploads(mutation):
+            pending = [(k, c, f) for k, c, f, r in self._uploads(mutation) if r == step.record_id]
+            _record_verification(mutation, outcome.record, pending)
+        elif step.action == "get":
+            records = _state(mutation, "records")
+            for index, record in list(records.items()):
+                if record["id"] == step.record_id and outcome.record:
+                    records[index] = outcome.record
+                    _state(mutation, "refreshed")[index] = True
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        records = _state(mutation, "records")
+        ordered = [records[str(i)] for i in range(len(self._candidates(mutation)))]
+        services.candidate_mirror_apply(environment=mutation.environment, records=ordered)
+        interactions = list(_state(mutation, "interactions").values())
+        if interactions:
+            services.interaction_mirror_apply(
+                environment=mutation.environment, records=interactions
+            )
+        return {
+            "recordIds": [r["id"] for r in ordered],
+            "interactionIds": [r["id"] for r in interactions],
+        }
+
+
+class CandidateUpsert(CandidateCreate):
+    """Create or update one candidate matched by email, then phone, within the region,
+    resolved against Airtable when the mutation runs (SPEC 5.3)."""
+
+    def _candidates(self, mutation: Mutation) -> list[dict[str, Any]]:
+        return [mutation.payload["candidate"]]
+
+    def _match_formula(self, mutation: Mutation) -> str:
+        candidate = mutation.payload["candidate"]
+        lookups = [f"LOWER({{{_column('email')}}}) = {formula_string(candidate['email'])}"]
+        if candidate.get("phone"):
+            lookups.append(f"{{{_column('phone')}}} = {formula_string(candidate['phone'])}")
+        region = f"{{{COL_REGION}}} = {formula_string(mutation.region.code)}"
+        return f"AND({region}, OR({', '.join(lookups)}))"
+
+    def next_step(self, mutation: Mutation) -> Step | None:
+        if "match" not in mutation.state:
+            return Step(
+                action="list", table=CANDIDATES_TABLE, formula=self._match_formula(mutation)
+            )
+        match = mutation.state["match"]
+        if match and "0" not in _state(mutation, "records"):
+            fields = self._items(mutation)[0].fields or {}
+            fields = {k: v for k, v in fields.items() if k != COL_MUTATION_KEY}
+            return Step(
+                action="update",
+                table=CANDIDATES_TABLE,
+                items=(WriteItem(key="0", fields=fields, record_id=match),),
+            )
+        return super().next_step(mutation)
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        if step.action == "list":
+            mutation.state["match"] = self._pick_match(mutation, outcome.listed)
+        elif step.action == "update":
+            _state(mutation, "records").update(outcome.records)
+        else:
+            super().record_outcome(mutation, step, outcome)
+
+    def _pick_match(self, mutation: Mutation, records: list[dict[str, Any]]) -> str | None:
+        candidate = mutation.payload["candidate"]
+        ordered = sorted(records, key=lambda r: (r.get("createdTime", ""), r["id"]))
+        email_column, phone_column = _column("email"), _column("phone")
+        for record in ordered:
+            if str(record["fields"].get(email_column, "")).lower() == candidate["email"]:
+                return record["id"]
+        for record in ordered:
+            if candidate.get("phone") and record["fields"].get(phone_column) == candidate["phone"]:
+                return record["id"]
+        return None
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        result = super().complete(mutation)
+        return {**result, "created": not mutation.state.get("match")}
+
+
+class RecordUpdate:
+    """Update one existing record: candidate PATCH, archive/unarchive, interaction PATCH."""
+
+    def __init__(self, table: str, *, fixed_fields: dict[str, Any] | None = None) -> None:
+        self.table = table
+        self.fixed_fields = fixed_fields
+
+    def _fields(self, mutation: Mutation) -> dict[str, Any]:
+        if self.fixed_fields is not None:
+            return dict(self.fixed_fields)
+        changes = mutation.payload["fields"]
+        if self.table == CANDIDATES_TABLE:
+            return mapping.candidate_to_airtable(changes, custom_fields=_custom_fields(mutation))
+        return mapping.interaction_to_airtable(changes)
+
+    def next_step(self, mutation: Mutation) -> Step | None:
+        if "0" in _state(mutation, "records"):
+            return None
+        item = WriteItem(key="0", fields=self._fields(mutation), record_id=mutation.target_ids[0])
+        return Step(action="update", table=self.table, items=(item,))
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        _state(mutation, "records").update(outcome.records)
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        record = _state(mutation, "records")["0"]
+        apply = (
+            services.candidate_mirror_apply
+            if self.table == CANDIDATES_TABLE
+            else services.interaction_mirror_apply
+        )
+        apply(environment=mutation.environment, records=[record])
+        return {"recordIds": [record["id"]]}
+
+
+class CandidateDelete:
+    """GDPR erasure: the candidate's interactions, then the record (its files go with it)."""
+
+    def next_step(self, mutation: Mutation) -> Step | None:
+        deleted = _state(mutation, "deleted")
+        interactions = tuple(
+            WriteItem(key=f"interaction.{rid}", record_id=rid)
+            for rid in mutation.payload.get("interactionIds", [])
+        )
+        pending = _pending(interactions, deleted)
+        if pending:
+            return Step(action="delete", table=INTERACTIONS_TABLE, items=pending, missing_ok=True)
+        record_id = mutation.target_ids[0]
+        if "candidate" not in deleted:
+            return Step(
+                action="delete",
+                table=CANDIDATES_TABLE,
+                missing_ok=True,
+                items=(WriteItem(key="candidate", record_id=record_id),),
+            )
+        return None
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        _state(mutation, "deleted").update(dict.fromkeys(outcome.deleted, True))
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        services.interaction_mirror_delete(
+            environment=mutation.environment, record_ids=mutation.payload.get("interactionIds", [])
+        )
+        services.candidate_mirror_delete(
+            environment=mutation.environment, record_ids=mutation.target_ids
+        )
+        return {"recordIds": list(mutation.target_ids), "deleted": True}
+
+
+class InteractionCreate:
+    def _items(self, mutation: Mutation) -> tuple[WriteItem, ...]:
+        candidate_id = mutation.payload["candidateId"]
+        items = []
+        for index, interaction in enumerate(mutation.payload["interactions"]):
+            fields = mapping.interaction_to_airtable({**interaction, "candidateId": candidate_id})
+            fields[COL_REGION] = mutation.region.code
+            fields[COL_MUTATION_KEY] = f"{mutation.uuid}:{index}"
+            items.append(WriteItem(key=str(index), fields=fields))
+        return tuple(items)
+
+    def next_step(self, mutation: Mutation) -> Step | None:
+        pending = _pending(self._items(mutation), _state(mutation, "records"))
+        if pending:
+            return Step(action="upsert", table=INTERACTIONS_TABLE, items=pending, merge_on=MERGE_ON)
+        return None
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        _state(mutation, "records").update(outcome.records)
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        records = _state(mutation, "records")
+        ordered = [records[str(i)] for i in range(len(mutation.payload["interactions"]))]
+        services.interaction_mirror_apply(environment=mutation.environment, records=ordered)
+        return {"recordIds": [r["id"] for r in ordered]}
+
+
+class InteractionDelete:
+    def next_step(self, mutation: Mutation) -> Step | None:
+        if _state(mutation, "deleted"):
+            return None
+        return Step(
+            action="delete",
+            table=INTERACTIONS_TABLE,
+            missing_ok=True,
+            items=(WriteItem(key="0", record_id=mutation.target_ids[0]),),
+        )
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        _state(mutation, "deleted").update(dict.fromkeys(outcome.deleted, True))
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        services.interaction_mirror_delete(
+            environment=mutation.environment, record_ids=mutation.target_ids
+        )
+        return {"recordIds": list(mutation.target_ids), "deleted": True}
+
+
+class AttachmentAdd:
+    """Files for an existing candidate: URL files are appended to the column (Airtable
+    fetches them), base64 files go through upload-attachment, then the record is re-read."""
+
+    def _candidate(self, mutation: Mutation) -> dict[str, Any]:
+        return mutation.payload
+
+    def next_step(self, mutation: Mutation) -> Step | None:
+        record_id = mutation.target_ids[0]
+        state = mutation.state
+        if "current" not in state:
+            return Step(action="get", table=CANDIDATES_TABLE, record_id=record_id)
+        urls = _url_attachments(self._candidate(mutation))
+        if urls and "urls" not in _state(mutation, "records"):
+            current = state["current"].get("fields", {})
+            fields = {}
+            for column, new in urls.items():
+                existing = current.get(column) or []
+                names = {a.get("filename") for a in existing}
+                keep = [{"id": a["id"]} for a in existing]
+                fields[column] = keep + [f for f in new if f.get("filename") not in names]
+            return Step(
+                action="update",
+                table=CANDIDATES_TABLE,
+                items=(WriteItem(key="urls", fields=fields, record_id=record_id),),
+            )
+        done = _state(mutation, "uploads")
+        pending = [u for u in _staged_uploads(self._candidate(mutation), "") if u[0] not in done]
+        if pending:
+            verify = _verify_uploads_step(mutation, record_id, pending)
+            return verify or _upload_step(record_id, pending[0])
+        if "final" not in state:
+            return Step(action="get", table=CANDIDATES_TABLE, record_id=record_id)
+        return None
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        state = mutation.state
+        if step.action == "update":
+            _state(mutation, "records").update(outcome.records)
+        elif step.action == "upload":
+            assert step.upload is not None
+            key = next(
+                k
+                for k, _, f in _staged_uploads(self._candidate(mutation), "")
+                if f["staged"] == step.upload.storage_path
+            )
+            _state(mutation, "uploads")[key] = True
+        elif "current" not in state:
+            state["current"] = outcome.record or {"fields": {}}
+        else:
+            done = _state(mutation, "uploads")
+            pending = [
+                u for u in _staged_uploads(self._candidate(mutation), "") if u[0] not in done
+            ]
+            if pending:
+                _record_verification(mutation, outcome.record, pending)
+            else:
+                state["final"] = outcome.record
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        record = mutation.state.get("final")
+        if record:
+            services.candidate_mirror_apply(environment=mutation.environment, records=[record])
+        return {"recordIds": list(mutation.target_ids)}
+
+
+class AttachmentRemove:
+    def next_step(self, mutation: Mutation) -> Step | None:
+        record_id = mutation.target_ids[0]
+        state = mutation.state
+        if "current" not in state:
+            return Step(action="get", table=CANDIDATES_TABLE, record_id=record_id)
+        if "records" in state or state.get("absent"):
+            return None
+        attachment_id = mutation.payload["attachmentId"]
+        fields = state["current"].get("fields", {})
+        for member in ATTACHMENT_MEMBERS:
+            files = fields.get(_column(member)) or []
+            if any(a.get("id") == attachment_id for a in files):
+                keep = [{"id": a["id"]} for a in files if a.get("id") != attachment_id]
+                return Step(
+                    action="update",
+                    table=CANDIDATES_TABLE,
+                    items=(
+                        WriteItem(key="0", fields={_column(member): keep}, record_id=record_id),
+                    ),
+                )
+        return None
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        if step.action == "get":
+            mutation.state["current"] = outcome.record or {"fields": {}}
+            if outcome.record is None:
+                mutation.state["absent"] = True
+        else:
+            _state(mutation, "records").update(outcome.records)
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        record = _state(mutation, "records").get("0") or mutation.state.get("current")
+        if record and record.get("id"):
+            services.candidate_mirror_apply(environment=mutation.environment, records=[record])
+        return {
+            "recordIds": list(mutation.target_ids),
+            "removed": bool(_state(mutation, "records")),
+        }
+
+
+HANDLERS = {
+    "candidate.create": CandidateCreate(),
+    "candidate.upsert": CandidateUpsert(),
+    "candidate.update": RecordUpdate(CANDIDATES_TABLE),
+    "candidate.archive": RecordUpdate(CANDIDATES_TABLE, fixed_fields={COL_ARCHIVED: True}),
+    "candidate.unarchive": RecordUpdate(CANDIDATES_TABLE, fixed_fields={COL_ARCHIVED: False}),
+    "candidate.delete": CandidateDelete(),
+    "interaction.create": InteractionCreate(),
+    "interaction.update": RecordUpdate(INTERACTIONS_TABLE),
+    "interaction.delete": InteractionDelete(),
+    "attachment.add": AttachmentAdd(),
+    "attachment.remove": AttachmentRemove(),
+}
+
+
+def register_operations() -> None:
+    for name, handler in HANDLERS.items():
+        register_operation(name, handler)

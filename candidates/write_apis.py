@@ -1,0 +1,397 @@
+"""Every candidate, interaction and attachment write (SPEC 3): validate, persist, 202.
+
+Nothing here talks to Airtable. A view validates with the region's schema, stages inline files,
+and hands one mutation to the engine; the 202 body points at ``/mutations/{id}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.text import get_valid_filename
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.errors import BadRequest, ErrorDetail, NotFound, ValidationFailed
+from mutations.apis import ACCEPTED_RESPONSE, accepted
+from mutations.services import mutation_accept
+from regions.apis import KeyView
+from webhooks.http import UnsafeUrl, check_url
+
+from . import schema, selectors
+from .fields import phone_digits
+from .models import Candidate
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 200
+MAX_CANDIDATES_PER_REQUEST = 10
+ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
+RESERVED = ("idempotencyKey", "callbackUrl")
+
+CALLBACK_PARAMETER = OpenApiParameter(
+    "callbackUrl", OpenApiTypes.URI, description="Where to POST the signed outcome (DELETE)."
+)
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+    description="Alternative to the body member idempotencyKey; unique per region for 24 h.",
+)
+
+
+# --- ordering keys: mutations sharing one run in acceptance order ------------------------------
+
+
+def candidate_key(environment: str, record_id: str) -> str:
+    return f"candidate:{environment}:{record_id}"
+
+
+def interaction_key(environment: str, record_id: str) -> str:
+    return f"interaction:{environment}:{record_id}"
+
+
+def identity_keys(region_id: Any, environment: str, *, email: str | None,
+                  phone: str | None) -> list[str]:
+    """Keys for the lookup values an upsert matches on, so an upsert never overtakes the
+    create (or update) of the same person."""
+    keys = [f"email:{region_id}:{environment}:{email}"] if email else []
+    digits = phone_digits(phone) if phone else None
+    if digits:
+        keys.append(f"phone:{region_id}:{environment}:{digits}")
+    return keys
+
+
+# --- reserved members and files -----------------------------------------------------------------
+
+
+def _reserved(request: Request, body: dict[str, Any]) -> tuple[str | None, str]:
+    details: list[ErrorDetail] = []
+    key = body.get("idempotencyKey")
+    header_key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and header_key is not None and key != header_key:
+        raise BadRequest("idempotencyKey and the Idempotency-Key header differ.")
+    key = key if key is not None else header_key
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY):
+        details.append(ErrorDetail("idempotencyKey", "A string of 1–200 characters."))
+    callback = body.get("callbackUrl", request.query_params.get("callbackUrl"))
+    if callback is not None:
+        try:
+            check_url(callback)
+        except UnsafeUrl as exc:
+            details.append(ErrorDetail("callbackUrl", str(exc)))
+    if details:
+        raise ValidationFailed(details=details)
+    return key, callback or ""
+
+
+def _body(request: Request) -> dict[str, Any]:
+    data = request.data
+    return {k: v for k, v in data.items() if k not in RESERVED} if isinstance(data, dict) else {}
+
+
+def _prefixed(exc: ValidationFailed, prefix: str) -> list[ErrorDetail]:
+    return [ErrorDetail(f"{prefix}.{d.field}" if d.field else prefix, d.message)
+            for d in exc.details]
+
+
+def _check_url_attachments(files_by_member: dict[str, Any], prefix: str) -> list[ErrorDetail]:
+    details = []
+    for member in ATTACHMENT_MEMBERS:
+        for index, item in enumerate(files_by_member.get(member) or []):
+            if isinstance(item, dict) and "url" in item:
+                try:
+                    check_url(item["url"])
+                except UnsafeUrl as exc:
+                    details.append(ErrorDetail(f"{prefix}{member}[{index}].url", str(exc)))
+    return details
+
+
+class StagedFiles:
+    """Base64 files written to storage before the mutation commits; removed if it doesn't."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def stage(self, files_by_member: dict[str, Any]) -> dict[str, Any]:
+        staged = dict(files_by_member)
+        for member in ATTACHMENT_MEMBERS:
+            if member in staged:
+                staged[member] = [self._stage_one(f) for f in staged[member] or []]
+        return staged
+
+    def _stage_one(self, item: dict[str, Any]) -> dict[str, Any]:
+        if "base64" not in item:
+            return item
+        content = base64.b64decode(item["base64"])
+        name = get_valid_filename(item["filename"]) or "file"
+        path = default_storage.save(f"staged/{uuid.uuid4().hex}/{name}", ContentFile(content))
+        self.paths.append(path)
+        return {"staged": path, "filename": item["filename"], "contentType": item["contentType"],
+                "size": len(content)}
+
+    def discard(self) -> None:
+        for path in self.paths:
+            default_storage.delete(path)
+
+
+class WriteView(KeyView):
+    def accept(self, request: Request, *, operation: str, payload: dict[str, Any],
+               target_ids: Iterable[str] = (), ordering_keys: Iterable[str] = (),
+               staged: StagedFiles | None = None) -> Response:
+        idempotency_key, callback_url = _reserved(request, request.data if isinstance(
+            request.data, dict) else {})
+        try:
+            result = mutation_accept(
+                region=self.region, environment=request.environment, operation=operation,
+                payload=payload, api_key=request.auth, target_ids=list(target_ids),
+                ordering_keys=ordering_keys, idempotency_key=idempotency_key,
+                callback_url=callback_url, staged_files=staged.paths if staged else (),
+            )
+        except BaseException:
+            if staged:
+                staged.discard()
+            raise
+        if staged and not result.created:
+            staged.discard()  # an idempotent replay: the original mutation has its own files
+        return accepted(request, result.mutation)
+
+    def candidate(self, request: Request, record_id: str) -> Candidate:
+        candidate = selectors.candidate_get(region=self.region, environment=request.environment,
+                                            record_id=record_id, include_attachments=True)
+        if candidate is None:
+            raise NotFound("No such candidate.")
+        return candidate
+
+
+def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_CANDIDATES_PER_REQUEST:
+        raise ValidationFailed(details=[ErrorDetail(
+            "candidates", f"Give 1–{MAX_CANDIDATES_PER_REQUEST} candidates as an array.")])
+    details: list[ErrorDetail] = []
+    validated = []
+    for index, item in enumerate(items):
+        prefix = f"candidates[{index}]"
+        try:
+            validated.append(schema.validate_candidate(region=region, operation="create",
+                                                       payload=item))
+            details += _check_url_attachments(item, f"{prefix}.")
+        except ValidationFailed as exc:
+            details += _prefixed(exc, prefix)
+    if details:
+        raise ValidationFailed(details=details)
+    return validated
+
+
+class CandidateCreateApi(WriteView):
+    @extend_schema(tags=["Candidates"], operation_id="candidates_create",
+                   parameters=[IDEMPOTENCY_PARAMETER],
+                   request={"application/json": OpenApiTypes.OBJECT},
+                   responses={202: ACCEPTED_RESPONSE},
+                   description="Create 1–10 candidates (see GET /schema?operation=create for "
+                               "one candidate's shape): {\"candidates\": [...], "
+                               "\"idempotencyKey\"?, \"callbackUrl\"?}.")
+    def post(self, request: Request) -> Response:
+        body = _body(request)
+        details = [ErrorDetail(k, "Unknown member.") for k in sorted(set(body) - {"candidates"})]
+        try:
+            candidates = _validated_candidates(self.region, body.get("candidates"))
+        except ValidationFailed as exc:
+            raise ValidationFailed(details=details + exc.details) from None
+        if details:
+            raise ValidationFailed(details=details)
+        _reserved(request, request.data)  # report a bad callbackUrl before staging files
+        staged = StagedFiles()
+        with transaction.atomic():
+            payload = {"candidates": [staged.stage(c) for c in candidates]}
+            keys = [k for c in candidates for k in identity_keys(
+                self.region.pk, request.environment, email=c["email"], phone=c.get("phone"))]
+            return self.accept(request, operation="candidate.create", payload=payload,
+                               ordering_keys=keys, staged=staged)
+
+
+class CandidateUpsertApi(WriteView):
+    @extend_schema(tags=["Candidates"], operation_id="candidates_upsert",
+                   parameters=[IDEMPOTENCY_PARAMETER],
+                   request={"application/json": OpenApiTypes.OBJECT},
+                   responses={202: ACCEPTED_RESPONSE},
+                   description="Create or update one candidate, matched by email, then phone, "
+                               "within the region when the mutation runs. The body is one "
+                               "candidate (schema operation=create) plus the reserved members.")
+    def post(self, request: Request) -> Response:
+        body = _body(request)
+        candidate = schema.validate_candidate(region=self.region, operation="create",
+                                              payload=body)
+        details = _check_url_attachments(candidate, "")
+        if details:
+            raise ValidationFailed(details=details)
+        keys = identity_keys(self.region.pk, request.environment, email=candidate["email"],
+                             phone=candidate.get("phone"))
+        for match in selectors.candidate_find(
+            region=self.region, environment=request.environment, email=candidate["email"],
+            include_archived=True,
+        ):
+            keys.append(candidate_key(request.environment, match.record_id))
+        staged = StagedFiles()
+        with transaction.atomic():
+            return self.accept(request, operation="candidate.upsert",
+                               payload={"candidate": staged.stage(candidate)},
+                               ordering_keys=keys, staged=staged)
+
+
+class CandidateWriteApi(WriteView):
+    @extend_schema(tags=["Candidates"], operation_id="candidates_update",
+                   request={"application/json": OpenApiTypes.OBJECT},
+                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
+                   description="Partial update (schema operation=update): arrays replace, "
+                               "null clears.")
+    def patch(self, request: Request, candidate_id: str) -> Response:
+        record_id = candidate_id
+        candidate = self.candidate(request, record_id)
+        fields = schema.validate_candidate(region=self.region, operation="update",
+                                           payload=_body(request))
+        keys = [candidate_key(request.environment, record_id),
+                *identity_keys(self.region.pk, request.environment, email=candidate.email,
+                               phone=candidate.phone)]
+        if fields.get("email") or fields.get("phone"):
+            keys += identity_keys(self.region.pk, request.environment, email=fields.get("email"),
+                                  phone=fields.get("phone"))
+        return self.accept(request, operation="candidate.update", payload={"fields": fields},
+                           target_ids=[record_id], ordering_keys=keys)
+
+    @extend_schema(tags=["Candidates"], operation_id="candidates_delete",
+                   parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
+                   responses={202: ACCEPTED_RESPONSE},
+                   description="Permanent deletion (GDPR erasure) of the candidate, its "
+                               "interactions and files.")
+    def delete(self, request: Request, candidate_id: str) -> Response:
+        record_id = candidate_id
+        candidate = self.candidate(request, record_id)
+        interaction_ids = list(candidate.interactions.values_list("record_id", flat=True))
+        keys = [candidate_key(request.environment, record_id),
+                *identity_keys(self.region.pk, request.environment, email=candidate.email,
+                               phone=candidate.phone),
+                *(interaction_key(request.environment, i) for i in interaction_ids)]
+        return self.accept(request, operation="candidate.delete",
+                           payload={"interactionIds": interaction_ids},
+                           target_ids=[record_id], ordering_keys=keys)
+
+
+class CandidateArchiveApi(WriteView):
+    operation = "candidate.archive"
+
+    @extend_schema(tags=["Candidates"], request=None, responses={202: ACCEPTED_RESPONSE},
+                   parameters=[IDEMPOTENCY_PARAMETER])
+    def post(self, request: Request, candidate_id: str) -> Response:
+        record_id = candidate_id
+        self.candidate(request, record_id)
+        unknown = sorted(_body(request))
+        if unknown:
+            raise ValidationFailed(details=[ErrorDetail(k, "Unknown member.") for k in unknown])
+        return self.accept(request, operation=self.operation, payload={},
+                           target_ids=[record_id],
+                           ordering_keys=[candidate_key(request.environment, record_id)])
+
+
+class CandidateUnarchiveApi(CandidateArchiveApi):
+    operation = "candidate.unarchive"
+
+
+class InteractionCreateApi(WriteView):
+    @extend_schema(tags=["Interactions"], operation_id="interactions_create",
+                   request={"application/json": OpenApiTypes.OBJECT},
+                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
+                   description='Create 1–10 interactions: {"interactions": [...]}.')
+    def post(self, request: Request, candidate_id: str) -> Response:
+        record_id = candidate_id
+        self.candidate(request, record_id)
+        body = _body(request)
+        items = body.get("interactions")
+        details = [ErrorDetail(k, "Unknown member.") for k in sorted(set(body) - {"interactions"})]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_CANDIDATES_PER_REQUEST:
+            details.append(ErrorDetail("interactions", "Give 1–10 interactions as an array."))
+            items = []
+        validated = []
+        for index, item in enumerate(items):
+            try:
+                validated.append(schema.validate_interaction(operation="create", payload=item))
+            except ValidationFailed as exc:
+                details += _prefixed(exc, f"interactions[{index}]")
+        if details:
+            raise ValidationFailed(details=details)
+        return self.accept(request, operation="interaction.create",
+                           payload={"candidateId": record_id, "interactions": validated},
+                           target_ids=[record_id],
+                           ordering_keys=[candidate_key(request.environment, record_id)])
+
+
+class InteractionWriteApi(WriteView):
+    def interaction(self, request: Request, record_id: str) -> Any:
+        interaction = selectors.interaction_get(region=self.region,
+                                                environment=request.environment,
+                                                record_id=record_id)
+        if interaction is None:
+            raise NotFound("No such interaction.")
+        return interaction
+
+    @extend_schema(tags=["Interactions"], operation_id="interactions_update",
+                   request={"application/json": OpenApiTypes.OBJECT},
+                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE})
+    def patch(self, request: Request, interaction_id: str) -> Response:
+        record_id = interaction_id
+        self.interaction(request, record_id)
+        fields = schema.validate_interaction(operation="update", payload=_body(request))
+        return self.accept(request, operation="interaction.update", payload={"fields": fields},
+                           target_ids=[record_id],
+                           ordering_keys=[interaction_key(request.environment, record_id)])
+
+    @extend_schema(tags=["Interactions"], operation_id="interactions_delete",
+                   parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
+                   responses={202: ACCEPTED_RESPONSE})
+    def delete(self, request: Request, interaction_id: str) -> Response:
+        record_id = interaction_id
+        self.interaction(request, record_id)
+        return self.accept(request, operation="interaction.delete", payload={},
+                           target_ids=[record_id],
+                           ordering_keys=[interaction_key(request.environment, record_id)])
+
+
+class AttachmentAddApi(WriteView):
+    @extend_schema(tags=["Attachments"], operation_id="attachments_add",
+                   request={"application/json": OpenApiTypes.OBJECT},
+                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
+                   description='{"curriculumVitae": [..≤5], "otherAttachments": [..≤5]}, ≥1 '
+                               "file; each file is a public https URL or base64 (≤ 5 MB).")
+    def post(self, request: Request, candidate_id: str) -> Response:
+        record_id = candidate_id
+        self.candidate(request, record_id)
+        files = schema.validate_attachments(payload=_body(request))
+        details = _check_url_attachments(files, "")
+        if details:
+            raise ValidationFailed(details=details)
+        staged = StagedFiles()
+        with transaction.atomic():
+            return self.accept(request, operation="attachment.add",
+                               payload={"candidateId": record_id, **staged.stage(files)},
+                               target_ids=[record_id], staged=staged,
+                               ordering_keys=[candidate_key(request.environment, record_id)])
+
+
+class AttachmentRemoveApi(WriteView):
+    @extend_schema(tags=["Attachments"], operation_id="attachments_remove",
+                   parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
+                   responses={202: ACCEPTED_RESPONSE})
+    def delete(self, request: Request, candidate_id: str, attachment_id: str) -> Response:
+        record_id = candidate_id
+        candidate = self.candidate(request, record_id)
+        if not candidate.attachments.filter(attachment_id=attachment_id).exists():
+            raise NotFound("No such attachment.")
+        return self.accept(request, operation="attachment.remove",
+                           payload={"attachmentId": attachment_id}, target_ids=[record_id],
+                           ordering_keys=[candidate_key(request.environment, record_id)])
+
+

@@ -1,0 +1,487 @@
+"""The Mutation Engine's work loop: claim, send one Airtable request, record, finish.
+
+Contracts that are easy to break:
+
+* **Claim, then work.** Rows are claimed inside a short transaction with
+  ``SELECT … FOR UPDATE SKIP LOCKED`` and marked ``processing`` with a lease. Every later write
+  of the worker is conditional on still holding that lease, so a worker that stalled past its
+  lease cannot overwrite the work of the one that took over.
+* **Ordering.** A mutation is claimable only while no earlier *active* mutation shares one of
+  its keys (``MutationKey`` rows exist exactly while a mutation is queued or processing).
+* **Batching and fairness.** One request carries up to 10 records of items whose steps have the
+  same signature. The first region is chosen round-robin among regions with due work, and the
+  request is filled from that region first, then from the others.
+* **Retries.** 429: the base pauses for every worker and the mutations wait out the penalty
+  (not counted as attempts). 5xx, timeouts, connection errors: exponential backoff with jitter,
+  1 s … 10 min, at most 10 attempts. Other 4xx: if the request mixed several mutations they are
+  retried one mutation per request to find the culprit; otherwise the mutation fails at once.
+  Waits up to ``SHORT_WAIT_MAX_S`` are Celery countdowns; longer ones are swept from the
+  database (``next_attempt_at``).
+* **Exactly once.** Creates are upserts merged on ``API Mutation Key``; updates are idempotent;
+  a delete that finds the record gone counts as done. The mirror is written in the same
+  transaction that marks the mutation succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from airtable.gateway import AirtableError, AirtableGateway, gateway_for_environment
+
+from . import registry
+from .limiter import AirtableBudget
+from .models import Mutation, MutationAttempt, MutationKey, MutationStatus
+from .services import mutation_close
+from .steps import MAX_RECORDS_PER_REQUEST, Step, StepOutcome, WriteItem
+
+logger = structlog.get_logger(__name__)
+
+CLAIM_WINDOW = 30  # mutations inspected per region when filling one request
+SHORT_WAIT_MAX_S = 60.0
+NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
+# The region this process served first last time, per environment: the round-robin cursor.
+# Each worker rotates on its own; across workers the shares even out the same way.
+_last_region_served: dict[str, str] = {}
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def backoff_s(attempts: int) -> float:
+    """Exponential backoff with full jitter in the upper half: 1 s, 2 s, 4 s … capped at 10 min."""
+    ceiling = min(
+        settings.MUTATION_BACKOFF_MAX_S,
+        settings.MUTATION_BACKOFF_BASE_S * 2 ** max(0, attempts - 1),
+    )
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+def _due(now: Any) -> Q:
+    return Q(status=MutationStatus.QUEUED, next_attempt_at__lte=now) | Q(
+        status=MutationStatus.PROCESSING, lease_expires_at__lt=now
+    )
+
+
+def eligible_mutations(environment: str, now: Any | None = None) -> QuerySet[Mutation]:
+    """Due mutations of ``environment`` that no earlier active mutation blocks."""
+    now = now or timezone.now()
+    earlier = MutationKey.objects.filter(key=OuterRef("key"), sequence__lt=OuterRef("sequence"))
+    blocked = MutationKey.objects.filter(mutation=OuterRef("pk")).filter(Exists(earlier))
+    return Mutation.objects.filter(_due(now), environment=environment).exclude(Exists(blocked))
+
+
+@dataclass
+class Part:
+    mutation: Mutation
+    step: Step
+    items: tuple[WriteItem, ...] = ()
+
+
+@dataclass
+class Batch:
+    environment: str
+    parts: list[Part] = field(default_factory=list)
+    request_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def step(self) -> Step:
+        return self.parts[0].step
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(p.items) for p in self.parts) if self.step.batchable else 1
+
+
+def _region_order(environment: str, now: Any) -> list[Any]:
+    # order_by() first: DISTINCT would otherwise include the model's ordering column and
+    # return a region once per timestamp.
+    region_ids = sorted(
+        set(
+            eligible_mutations(environment, now)
+            .order_by()
+            .values_list("region_id", flat=True)
+            .distinct()
+        ),
+        key=str,
+    )
+    last = _last_region_served.get(environment)
+    if last is None or not region_ids:
+        return region_ids
+    after = [r for r in region_ids if str(r) > last]
+    before = [r for r in region_ids if str(r) <= last]
+    return after + before
+
+
+def _solo(mutation: Mutation) -> bool:
+    """Send this mutation's items in a request of their own (culprit isolation, or batching
+    across mutations switched off)."""
+    return bool(mutation.state.get("solo")) or not settings.MUTATION_BATCH_ACROSS_MUTATIONS
+
+
+def _one_item_per_request(mutation: Mutation) -> bool:
+    return bool(mutation.state.get("one_item_per_request"))
+
+
+def mutation_claim_batch(*, environment: str, owner: str) -> tuple[Batch | None, list[Mutation]]:
+    """Claim the next request's worth of work.
+
+    Returns the batch to send (or ``None``) and mutations that have no step left (a worker died
+    between its last request and finishing) so the caller finishes them.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        batch = Batch(environment=environment)
+        to_finish: list[Mutation] = []
+        capacity = MAX_RECORDS_PER_REQUEST
+        first_region = None
+        for region_id in _region_order(environment, now):
+            rows = list(
+                eligible_mutations(environment, now)
+                .filter(region_id=region_id)
+                .select_for_update(skip_locked=True)
+                .order_by("sequence")[:CLAIM_WINDOW]
+            )
+            for mutation in rows:
+                if any(p.mutation.pk == mutation.pk for p in batch.parts) or mutation in to_finish:
+                    continue
+                step = registry.handler_for(mutation.operation).next_step(mutation)
+                if step is None:
+                    to_finish.append(mutation)
+                    continue
+                if batch.parts:
+                    lead = batch.parts[0]
+                    if (
+                        not step.batchable
+                        or step.signature != lead.step.signature
+                        or _solo(mutation)
+                        or _solo(lead.mutation)
+                        or _one_item_per_request(mutation)
+                        or _one_item_per_request(lead.mutation)
+                    ):
+                        continue
+                limit = 1 if _one_item_per_request(mutation) else capacity
+                items = step.items[:limit] if step.batchable else ()
+                batch.parts.append(Part(mutation=mutation, step=step, items=items))
+                first_region = first_region or region_id
+                capacity -= len(items)
+                lead = batch.parts[0]
+                if (
+                    not step.batchable
+                    or capacity <= 0
+                    or _solo(lead.mutation)
+                    or _one_item_per_request(lead.mutation)
+                ):
+                    break
+            if batch.parts and (
+                capacity <= 0
+                or not batch.step.batchable
+                or _solo(batch.parts[0].mutation)
+                or _one_item_per_request(batch.parts[0].mutation)
+            ):
+                break
+        claimed = [p.mutation for p in batch.parts] + to_finish
+        for mutation in claimed:
+            mutation.status = MutationStatus.PROCESSING
+            mutation.lease_owner = owner
+            mutation.lease_expires_at = now + timedelta(seconds=settings.MUTATION_LEASE_S)
+            mutation.started_at = mutation.started_at or now
+        if claimed:
+            Mutation.objects.bulk_update(
+                claimed, ["status", "lease_owner", "lease_expires_at", "started_at"]
+            )
+        if first_region is not None:
+            _last_region_served[environment] = str(first_region)
+    return (batch if batch.parts else None), to_finish
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+def _send(gateway: AirtableGateway, batch: Batch) -> list[StepOutcome]:
+    """One Airtable request for the whole batch; outcomes in ``batch.parts`` order."""
+    step = batch.step
+    outcomes = [StepOutcome() for _ in batch.parts]
+    flat = [(i, item) for i, part in enumerate(batch.parts) for item in part.items]
+    if step.action == "upsert":
+        result = gateway.upsert_records(
+            step.table, [item.fields or {} for _, item in flat], merge_on=list(step.merge_on)
+        )
+        for (i, item), record in zip(flat, result.records, strict=True):
+            outcomes[i].records[item.key] = record
+    elif step.action == "update":
+        records = gateway.update_records(
+            step.table, [(item.record_id or "", item.fields or {}) for _, item in flat]
+        )
+        for (i, item), record in zip(flat, records, strict=True):
+            outcomes[i].records[item.key] = record
+    elif step.action == "delete":
+        gateway.delete_records(step.table, [item.record_id or "" for _, item in flat])
+        for i, item in flat:
+            outcomes[i].deleted.append(item.key)
+    elif step.action == "list":
+        outcomes[0].listed = gateway.list_records(step.table, formula=step.formula).records
+    elif step.action == "get":
+        outcomes[0].record = gateway.get_record(step.table, step.record_id or "")
+    elif step.action == "upload":
+        upload = step.upload
+        assert upload is not None
+        with default_storage.open(upload.storage_path, "rb") as handle:
+            content = handle.read()
+        outcomes[0].record = gateway.upload_attachment(
+            upload.record_id,
+            upload.field,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            content=content,
+        )
+    else:  # pragma: no cover - Step.action is a closed set
+        raise ValueError(step.action)
+    return outcomes
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+
+def _log_attempts(
+    batch: Batch,
+    *,
+    owner: str,
+    duration_ms: int,
+    status_code: int | None,
+    error: AirtableError | None = None,
+) -> None:
+    MutationAttempt.objects.bulk_create(
+        [
+            MutationAttempt(
+                mutation=part.mutation,
+                request_id=batch.request_id,
+                action=batch.step.action,
+                table=batch.step.table,
+                record_count=len(part.items) if batch.step.batchable else 1,
+                status_code=status_code,
+                duration_ms=duration_ms,
+                error_kind=error.kind if error else "",
+                error_type=(error.error_type or "") if error else "",
+                error_message=(error.message[:1000]) if error else "",
+                worker=owner,
+            )
+            for part in batch.parts
+        ]
+    )
+
+
+def _locked_if_owned(mutation: Mutation, owner: str) -> Mutation | None:
+    """Re-read under lock; ``None`` when our lease was lost to another worker."""
+    fresh = (
+        Mutation.objects.select_for_update()
+        .filter(pk=mutation.pk, status=MutationStatus.PROCESSING, lease_owner=owner)
+        .first()
+    )
+    return fresh
+
+
+def mutation_finish(
+    *, mutation: Mutation, owner: str, status: str, error: dict[str, Any] | None = None
+) -> bool:
+    """End a mutation: apply its outcome to the mirror and tell listeners, in one transaction."""
+    with transaction.atomic():
+        fresh = _locked_if_owned(mutation, owner)
+        if fresh is None:
+            return False
+        fresh.state = mutation.state
+        if status == MutationStatus.SUCCEEDED:
+            fresh.result = registry.handler_for(fresh.operation).complete(fresh)
+            fresh.error = None
+        else:
+            fresh.error = error
+        fresh.status = status
+        fresh.finished_at = timezone.now()
+        fresh.lease_owner = ""
+        fresh.lease_expires_at = None
+        fresh.save()
+        mutation_close(mutation=fresh)
+    mutation.status, mutation.result, mutation.error = fresh.status, fresh.result, fresh.error
+    logger.info(
+        "mutation.finished",
+        mutation_id=str(fresh.uuid),
+        operation=fresh.operation,
+        status=status,
+        attempts=fresh.attempts,
+    )
+    return True
+
+
+def _requeue(
+    mutation: Mutation,
+    owner: str,
+    *,
+    delay_s: float = 0.0,
+    count_attempt: bool = False,
+    state: dict[str, Any] | None = None,
+) -> bool:
+    changes: dict[str, Any] = {
+        "status": MutationStatus.QUEUED,
+        "next_attempt_at": timezone.now() + timedelta(seconds=delay_s),
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "updated_at": timezone.now(),
+    }
+    if state is not None:
+        changes["state"] = state
+    if count_attempt:
+        changes["attempts"] = F("attempts") + 1
+    updated = Mutation.objects.filter(
+        pk=mutation.pk, status=MutationStatus.PROCESSING, lease_owner=owner
+    ).update(**changes)
+    return updated == 1
+
+
+def _error_body(error: AirtableError, *, code: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": error.message,
+        "retryable": error.kind != "permanent",
+        "airtableErrorType": error.error_type,
+        "status": error.status,
+    }
+
+
+@dataclass
+class TickResult:
+    sent: bool = False
+    records: int = 0
+    wait_s: float = 0.0  # > 0: the caller should come back after this long
+    idle: bool = False  # nothing due at all
+
+
+def engine_tick(
+    *, environment: str, owner: str | None = None, max_token_wait_s: float = 5.0
+) -> TickResult:
+    """Send at most one Airtable request for ``environment``; the unit every worker loops on."""
+    owner = owner or worker_id()
+    gateway = gateway_for_environment(environment)
+    budget = AirtableBudget(gateway.base_id)
+    paused = budget.paused_for()
+    if paused > 0:
+        return TickResult(wait_s=paused)
+    batch, to_finish = mutation_claim_batch(environment=environment, owner=owner)
+    for mutation in to_finish:
+        mutation_finish(mutation=mutation, owner=owner, status=MutationStatus.SUCCEEDED)
+    if batch is None:
+        return TickResult(idle=not to_finish)
+    if not budget.acquire(max_wait_s=max_token_wait_s):
+        for part in batch.parts:
+            _requeue(part.mutation, owner)
+        return TickResult(wait_s=budget.paused_for() or 0.2)
+    started = time.perf_counter()
+    try:
+        outcomes = _send(gateway, batch)
+    except AirtableError as error:
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        _handle_failure(batch, error, owner=owner, budget=budget, duration_ms=duration_ms)
+        return TickResult(sent=True)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    _handle_success(batch, outcomes, owner=owner, duration_ms=duration_ms)
+    return TickResult(sent=True, records=batch.record_count)
+
+
+def _handle_success(
+    batch: Batch, outcomes: list[StepOutcome], *, owner: str, duration_ms: int
+) -> None:
+    _log_attempts(batch, owner=owner, duration_ms=duration_ms, status_code=200)
+    _apply_outcomes(batch, outcomes, owner=owner)
+
+
+def _apply_outcomes(batch: Batch, outcomes: list[StepOutcome], *, owner: str) -> None:
+    for part, outcome in zip(batch.parts, outcomes, strict=True):
+        handler = registry.handler_for(part.mutation.operation)
+        handler.record_outcome(part.mutation, part.step, outcome)
+        if handler.next_step(part.mutation) is None:
+            mutation_finish(mutation=part.mutation, owner=owner, status=MutationStatus.SUCCEEDED)
+        else:
+            _requeue(part.mutation, owner, state=part.mutation.state)
+
+
+def _handle_failure(
+    batch: Batch, error: AirtableError, *, owner: str, budget: AirtableBudget, duration_ms: int
+) -> None:
+    _log_attempts(
+        batch, owner=owner, duration_ms=duration_ms, status_code=error.status, error=error
+    )
+    logger.warning(
+        "airtable.request_failed",
+        kind=error.kind,
+        status=error.status,
+        error_type=error.error_type,
+        action=batch.step.action,
+        table=batch.step.table,
+        records=batch.record_count,
+    )
+    if error.kind == "rate_limited":
+        budget.pause()
+        for part in batch.parts:
+            _requeue(part.mutation, owner, delay_s=budget.paused_for())
+        return
+    if error.kind == "retryable":
+        for part in batch.parts:
+            attempts = part.mutation.attempts + 1
+            if attempts >= settings.MUTATION_MAX_ATTEMPTS:
+                part.mutation.attempts = attempts
+                Mutation.objects.filter(pk=part.mutation.pk).update(attempts=attempts)
+                mutation_finish(
+                    mutation=part.mutation,
+                    owner=owner,
+                    status=MutationStatus.FAILED,
+                    error=_error_body(error, code="AIRTABLE_UNAVAILABLE"),
+                )
+            else:
+                delay = backoff_s(attempts)
+                if _requeue(part.mutation, owner, delay_s=delay, count_attempt=True):
+                    _schedule_wakeup(batch.environment, delay)
+        return
+    _handle_permanent(batch, error, owner=owner)
+
+
+def _handle_permanent(batch: Batch, error: AirtableError, *, owner: str) -> None:
+    step = batch.step
+    if len(batch.parts) > 1:
+        # Airtable rejects the whole request for one bad record: isolate the culprit.
+        for part in batch.parts:
+            _requeue(part.mutation, owner, state={**part.mutation.state, "solo": True})
+        return
+    part = batch.parts[0]
+    not_found = error.error_type in NOT_FOUND_ERROR_TYPES or error.status == 404
+    if step.action == "delete" and not_found and step.missing_ok:
+        if len(part.items) == 1:
+            _apply_outcomes(batch, [StepOutcome(deleted=[part.items[0].key])], owner=owner)
+            return
+        _requeue(part.mutation, owner, state={**part.mutation.state, "one_item_per_request": True})
+        return
+    mutation_finish(
+        mutation=part.mutation,
+        owner=owner,
+        status=MutationStatus.FAILED,
+        error=_error_body(error, code="AIRTABLE_REJECTED"),
+    )
+
+
+def _schedule_wakeup(environment: str, delay_s: float) -> None:
+    if delay_s <= SHORT_WAIT_MAX_S:
+        from .tasks import engine_wakeup
+
+        engine_wakeup(environment, countdown=delay_s)

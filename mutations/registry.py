@@ -1,0 +1,63 @@
+"""How domain apps plug into the engine without the engine importing them.
+
+``candidates`` registers one handler per operation (how to turn the mutation into Airtable
+steps, and how to apply the result to the mirror); ``webhooks`` registers a listener told when
+a mutation ends. Both register from their ``AppConfig.ready``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .models import Mutation
+    from .steps import Step, StepOutcome
+
+
+class OperationHandler(Protocol):
+    def next_step(self, mutation: Mutation) -> Step | None:
+        """The next Airtable step from ``mutation.payload`` and ``mutation.state``; ``None``
+        when nothing is left to send."""
+
+    def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
+        """Fold Airtable's answer into ``mutation.state`` (must be JSON-serialisable)."""
+
+    def complete(self, mutation: Mutation) -> dict[str, Any]:
+        """Apply the outcome to the mirror; return the mutation's ``result``. Runs in the
+        transaction that marks the mutation succeeded."""
+
+    def base_id(self, environment: str) -> str:
+        """Which Airtable base this operation writes to."""
+
+
+FinishListener = Callable[["Mutation"], None]
+
+_handlers: dict[str, OperationHandler] = {}
+_finish_listeners: list[FinishListener] = []
+
+
+def register_operation(name: str, handler: OperationHandler) -> None:
+    _handlers[name] = handler
+
+
+def handler_for(name: str) -> OperationHandler:
+    try:
+        return _handlers[name]
+    except KeyError:
+        raise LookupError(f"No handler registered for operation {name!r}") from None
+
+
+def registered_operations() -> list[str]:
+    return sorted(_handlers)
+
+
+def register_finish_listener(listener: FinishListener) -> None:
+    if listener not in _finish_listeners:
+        _finish_listeners.append(listener)
+
+
+def notify_finished(mutation: Mutation) -> None:
+    """Called inside the transaction that ends the mutation (outbox semantics)."""
+    for listener in _finish_listeners:
+        listener(mutation)

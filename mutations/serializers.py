@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .models import Mutation, MutationStatus
+
+
+def mutation_links(request: Any, mutation: Mutation) -> dict[str, str]:
+    prefix = "/api/sandbox" if mutation.environment == "sandbox" else "/api/v2"
+    return {"self": request.build_absolute_uri(f"{prefix}/mutations/{mutation.uuid}")}
+
+
+def accepted_body(request: Any, mutation: Mutation) -> dict[str, Any]:
+    """The 202 body (SPEC 3). A replay returns exactly this again."""
+    return {
+        "mutationId": str(mutation.uuid),
+        "status": MutationStatus.QUEUED.value,
+        "operation": mutation.operation,
+        "idempotencyKey": mutation.idempotency_key,
+        "callbackUrl": mutation.callback_url or None,
+        "links": mutation_links(request, mutation),
+    }
+
+
+class LinksSerializer(serializers.Serializer):
+    self = serializers.URLField()
+
+
+class AcceptedSerializer(serializers.Serializer):
+    mutationId = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=[MutationStatus.QUEUED.value])
+    operation = serializers.CharField()
+    idempotencyKey = serializers.CharField(allow_null=True)
+    callbackUrl = serializers.URLField(allow_null=True)
+    links = LinksSerializer()
+
+
+class MutationErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    retryable = serializers.BooleanField()
+    airtableErrorType = serializers.CharField(allow_null=True)
+
+
+class MutationSerializer(serializers.Serializer):
+    mutationId = serializers.UUIDField(source="uuid")
+    operation = serializers.CharField()
+    status = serializers.ChoiceField(choices=MutationStatus.choices)
+    targetIds = serializers.ListField(child=serializers.CharField(), source="target_ids")
+    idempotencyKey = serializers.CharField(source="idempotency_key", allow_null=True)
+    callbackUrl = serializers.SerializerMethodField()
+    attempts = serializers.IntegerField()
+    result = serializers.JSONField(allow_null=True)
+    error = MutationErrorSerializer(allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+    links = serializers.SerializerMethodField()
+
+    def get_callbackUrl(self, obj: Mutation) -> str | None:
+        return obj.callback_url or None
+
+    def get_links(self, obj: Mutation) -> dict[str, str]:
+        return mutation_links(self.context["request"], obj)

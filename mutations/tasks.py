@@ -1,0 +1,60 @@
+"""Celery entry points. Tasks take ids only; the database is the queue of record."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from celery import shared_task
+from kombu.exceptions import KombuError, OperationalError
+from redis.exceptions import RedisError
+
+from config.api.environment import ENVIRONMENTS
+
+from .engine import eligible_mutations, engine_tick, worker_id
+
+logger = structlog.get_logger(__name__)
+
+DRAIN_BUDGET_S = 25.0  # then yield the worker slot; the sweeper or a wake-up resumes
+
+
+def engine_drain(environment: str, *, budget_s: float = DRAIN_BUDGET_S) -> int:
+    """Loop engine ticks until nothing is due or the time budget is spent. Returns records."""
+    owner = worker_id()
+    deadline = time.monotonic() + budget_s
+    records = 0
+    while time.monotonic() < deadline:
+        result = engine_tick(environment=environment, owner=owner)
+        records += result.records
+        if result.idle:
+            break
+        if result.wait_s:
+            remaining = deadline - time.monotonic()
+            if result.wait_s > remaining:
+                break
+            time.sleep(result.wait_s)
+    return records
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def drain_mutations(environment: str) -> None:
+    engine_drain(environment)
+
+
+@shared_task(ignore_result=True)
+def sweep_mutations() -> None:
+    """Every 10 s: wake the engine for due work nobody is on (Redis was down, a worker died,
+    a long backoff ended)."""
+    for environment in ENVIRONMENTS:
+        if eligible_mutations(environment).exists():
+            engine_wakeup(environment)
+
+
+def engine_wakeup(environment: str, *, countdown: float = 0) -> bool:
+    """Enqueue a drain. Never raises: with the broker down the sweeper catches up later."""
+    try:
+        drain_mutations.apply_async((environment,), countdown=countdown or None, retry=False)
+        return True
+    except (KombuError, OperationalError, RedisError, OSError) as exc:
+        logger.warning("engine.wakeup_failed", environment=environment, error=type(exc).__name__)
+        return False
