@@ -32,7 +32,7 @@ _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 
 def _bool_param(request: Request, name: str) -> bool:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return False
     value = raw.strip().lower()
     if value not in _TRUE | _FALSE:
@@ -69,7 +69,7 @@ def _renderer(request: Request) -> CandidateRenderer:
 
 def _updated_since(request: Request) -> datetime | None:
     raw = request.query_params.get("updatedSince")
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         value = parse_datetime(raw.strip())
@@ -85,7 +85,7 @@ def _updated_since(request: Request) -> datetime | None:
 
 def _phase(request: Request) -> str | None:
     raw = request.query_params.get("phase")
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if raw not in PHASES:
         raise BadRequest(
@@ -135,7 +135,7 @@ class SchemaApi(KeyView):
         responses={200: SchemaEnvelopeSerializer},
     )
     def get(self, request: Request) -> Response:
-        operation = request.query_params.get("operation") or CREATE
+        operation = request.query_params.get("operation", CREATE)
         if operation not in OPERATIONS:
             raise BadRequest(
                 "operation must be create or update.",

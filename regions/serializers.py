@@ -36,8 +36,8 @@ class ApiKeySerializer(StrictSerializer):
     scope = serializers.ChoiceField(choices=ApiKeyScope.choices, default=ApiKeyScope.REGION)
     region = serializers.CharField(source="region.code", read_only=True, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
-    revokedAt = serializers.DateTimeField(source="revoked_at", read_only=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    revokedAt = serializers.DateTimeField(source="revoked_at", read_only=True, allow_null=True)
 
     def get_prefix(self, obj: object) -> str:
         return f"ork_{obj.prefix}"  # type: ignore[attr-defined]

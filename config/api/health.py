@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from config.redis import get_redis
 
 from .envelope import ok
+from .openapi import envelope
 from .views import ApiView
 
 
@@ -38,13 +39,12 @@ def _check_redis() -> dict[str, Any]:
         return {"status": "failing", "error": type(exc).__name__}
 
 
-_HealthSerializer = inline_serializer(
-    "Health",
-    {
-        "status": serializers.ChoiceField(choices=["ok", "degraded", "failing"]),
-        "checks": serializers.DictField(child=serializers.DictField()),
-    },
-)
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded", "failing"])
+    checks = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="database, redis and queue: each with a status and its figures.",
+    )
 
 
 class HealthApi(ApiView):
@@ -58,7 +58,7 @@ class HealthApi(ApiView):
         tags=["Health"],
         operation_id="health",
         auth=[],
-        responses={200: _HealthSerializer, 503: _HealthSerializer},
+        responses={200: envelope(HealthSerializer), 503: envelope(HealthSerializer)},
     )
     def get(self, request: Request) -> Response:
         checks = {"database": _check_database(), "redis": _check_redis()}

@@ -209,3 +209,26 @@ def test_docs_ui_is_served_without_a_cdn(anon_client):
     response = anon_client.get("/api/docs/")
     assert response.status_code == 200
     assert b"cdn." not in response.content
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 0},
+        {"name": True},
+        {"name": "crm", "scope": 1},
+    ],
+)
+def test_json_types_are_not_coerced(region_client, body):
+    response = region_client.post("/api/v2/api-keys", body, format="json")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+def test_booleans_are_not_coerced(admin_key_client, region):
+    for value in ("yes", 1, "true"):
+        response = admin_key_client.patch(
+            f"/api/v2/regions/{region.pk}", {"active": value}, format="json"
+        )
+        assert response.status_code == 422, value
+        assert response.json()["error"]["details"][0]["field"] == "active"
