@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils.text import get_valid_filename
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.request import Request
@@ -26,8 +25,10 @@ from regions.apis import KeyView
 from webhooks.http import UnsafeUrl, check_url
 
 from . import schema, selectors
+from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
 from .fields import phone_digits
 from .models import Candidate
+from .session_apis import consent_patch
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
@@ -206,12 +207,11 @@ class CandidateCreateApi(WriteView):
             raise ValidationFailed(details=details)
         _reserved(request, request.data)  # report a bad callbackUrl before staging files
         staged = StagedFiles()
-        with transaction.atomic():
-            payload = {"candidates": [staged.stage(c) for c in candidates]}
-            keys = [k for c in candidates for k in identity_keys(
-                self.region.pk, request.environment, email=c["email"], phone=c.get("phone"))]
-            return self.accept(request, operation="candidate.create", payload=payload,
-                               ordering_keys=keys, staged=staged)
+        payload = {"candidates": [staged.stage(c) for c in candidates]}
+        keys = [k for c in candidates for k in identity_keys(
+            self.region.pk, request.environment, email=c["email"], phone=c.get("phone"))]
+        return self.accept(request, operation="candidate.create", payload=payload,
+                           ordering_keys=keys, staged=staged)
 
 
 class CandidateUpsertApi(WriteView):
@@ -237,20 +237,25 @@ class CandidateUpsertApi(WriteView):
         ):
             keys.append(candidate_key(request.environment, match.record_id))
         staged = StagedFiles()
-        with transaction.atomic():
-            return self.accept(request, operation="candidate.upsert",
-                               payload={"candidate": staged.stage(candidate)},
-                               ordering_keys=keys, staged=staged)
+        return self.accept(request, operation="candidate.upsert",
+                           payload={"candidate": staged.stage(candidate)},
+                           ordering_keys=keys, staged=staged)
 
 
-class CandidateWriteApi(WriteView):
+class CandidateWriteApi(CandidateSessionAllowed, WriteView):
     @extend_schema(tags=["Candidates"], operation_id="candidates_update",
                    request={"application/json": OpenApiTypes.OBJECT},
                    parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
                    description="Partial update (schema operation=update): arrays replace, "
-                               "null clears.")
+                               "null clears. A candidate session may send only "
+                               '{"privacyConsent": true|false} for its own records; false '
+                               "also archives the record (a second mutation; the 202 names it).")
+    @allow_candidate_session
     def patch(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
+        if is_candidate_session(request):
+            return consent_patch(request, record_id=record_id,
+                                 ordering_key=candidate_key(request.environment, record_id))
         candidate = self.candidate(request, record_id)
         fields = schema.validate_candidate(region=self.region, operation="update",
                                            payload=_body(request))
@@ -374,11 +379,10 @@ class AttachmentAddApi(WriteView):
         if details:
             raise ValidationFailed(details=details)
         staged = StagedFiles()
-        with transaction.atomic():
-            return self.accept(request, operation="attachment.add",
-                               payload={"candidateId": record_id, **staged.stage(files)},
-                               target_ids=[record_id], staged=staged,
-                               ordering_keys=[candidate_key(request.environment, record_id)])
+        return self.accept(request, operation="attachment.add",
+                           payload={"candidateId": record_id, **staged.stage(files)},
+                           target_ids=[record_id], staged=staged,
+                           ordering_keys=[candidate_key(request.environment, record_id)])
 
 
 class AttachmentRemoveApi(WriteView):

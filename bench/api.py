@@ -1,0 +1,151 @@
+"""HTTP benchmarks through gunicorn (SPEC 13): the accept path under a fixed load, and reads
+from a 100 000-candidate mirror.
+
+    .venv/bin/python bench/api.py [--rate 200] [--seconds 30] [--mirror 100000] [--json]
+
+Load comes from ``hey`` (Debian package), a real load generator, at a fixed rate
+(``-c 20 -q 10`` = 200 requests/s). Latencies are computed from hey's per-request CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from _setup import ROOT, configure_environment, setup_django
+
+GUNICORN_WORKERS = 2
+RATE_WORKERS = 20  # hey workers; each limited to rate / RATE_WORKERS requests/s
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def _hey(url: str, *, key: str, method: str = "GET", body: str | None = None,
+         rate: int | None = None, seconds: int | None = None, requests: int | None = None,
+         concurrency: int = 1) -> dict:
+    args = ["hey", "-o", "csv", "-c", str(concurrency), "-H", f"x-api-key: {key}", "-m", method]
+    if rate:
+        args += ["-q", str(rate / concurrency)]
+    args += ["-z", f"{seconds}s"] if seconds else ["-n", str(requests)]
+    if body is not None:
+        args += ["-T", "application/json", "-d", body]
+    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rows = list(csv.DictReader(io.StringIO(output)))
+    latencies = [float(r["response-time"]) * 1000 for r in rows]
+    statuses = [int(r["status-code"]) for r in rows]
+    elapsed = max(float(r["offset"]) for r in rows) if rows else 1.0
+    return {
+        "requests": len(rows),
+        "achieved_rps": round(len(rows) / max(elapsed, 1e-9), 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(_percentile(latencies, 99), 2),
+        "errors": sum(1 for s in statuses if s >= 400 or s == 0),
+        "statuses": sorted(set(statuses)),
+    }
+
+
+def _seed_mirror(count: int, region_code: str) -> None:
+    from django.core.management import call_command
+
+    from candidates.models import Candidate
+
+    existing = Candidate.objects.filter(region__code=region_code).count()
+    if existing < count:
+        print(f"seeding {count - existing} candidates into the mirror …", flush=True)
+        call_command("seed_demo_candidates", region=region_code, count=count - existing,
+                     interactions_per_candidate=1)
+
+
+def run(rate: int, seconds: int, mirror: int) -> dict:
+    env = configure_environment(airtable_url="http://127.0.0.1:9", base_id="appBenchProduct01",
+                                sandbox_base_id="appBenchSandbox01")
+    setup_django(fresh=False)
+
+    from candidates.models import Candidate
+    from mutations.models import Mutation
+    from regions.models import Region
+    from regions.services import api_key_create, region_create
+
+    region = Region.objects.filter(code="bench-api").first() or region_create(
+        code="bench-api", name="Bench API")
+    key = api_key_create(region=region, name="bench").full_key
+    Mutation.objects.filter(region=region).delete()
+    _seed_mirror(mirror, region.code)
+    sample = Candidate.objects.filter(region=region).exclude(phone="").order_by("?").first()
+    with_interactions = (Candidate.objects.filter(region=region, interactions__isnull=False)
+                         .first())
+
+    if shutil.which("hey") is None:
+        raise SystemExit("hey is not installed: apt-get install -y hey")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(GUNICORN_WORKERS),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        body = json.dumps({"candidates": [{"name": "Bench Kandidaat", "email": "b@example.nl",
+                                           "privacyConsent": True, "phone": "0612345678"}]})
+        _hey(f"{base}/api/v2/regions/me", key=key, requests=200, concurrency=4)  # warm up
+        print(f"accept path: POST /candidates at {rate}/s for {seconds}s …", flush=True)
+        accept = _hey(f"{base}/api/v2/candidates", key=key, method="POST", body=body, rate=rate,
+                      seconds=seconds, concurrency=RATE_WORKERS)
+        print(f"ceiling: GET /regions/me at {rate}/s for {seconds}s …", flush=True)
+        ceiling = _hey(f"{base}/api/v2/regions/me", key=key, rate=rate, seconds=seconds,
+                       concurrency=RATE_WORKERS)
+        print("reads on the mirror …", flush=True)
+        reads = {
+            "find_by_email": _hey(f"{base}/api/v2/candidates/find?email={sample.email}",
+                                  key=key, requests=500),
+            "find_by_phone": _hey(f"{base}/api/v2/candidates/find?phone={sample.phone}",
+                                  key=key, requests=500),
+            "list_page_100": _hey(f"{base}/api/v2/candidates?pageSize=100", key=key,
+                                  requests=300),
+            "get_with_interactions": _hey(
+                f"{base}/api/v2/candidates/{with_interactions.record_id}"
+                "?includeInteractions=true", key=key, requests=500),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"accept": accept, "ceiling": ceiling, "reads": reads,
+            "mirror_rows": Candidate.objects.filter(region=region).count()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--mirror", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = run(args.rate, args.seconds, args.mirror)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
