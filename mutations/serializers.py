@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Mutation, MutationStatus
@@ -44,6 +45,16 @@ class MutationErrorSerializer(serializers.Serializer):
     airtableErrorType = serializers.CharField(allow_null=True)
 
 
+class CallbackStatusSerializer(serializers.Serializer):
+    """Delivery state of the mutation's callback (the latest one, if staff resent it)."""
+
+    status = serializers.ChoiceField(choices=["pending", "delivered", "failed", "cancelled"])
+    attempts = serializers.IntegerField()
+    lastStatusCode = serializers.IntegerField(source="last_status_code", allow_null=True)
+    nextAttemptAt = serializers.DateTimeField(source="next_attempt_at", allow_null=True)
+    deliveredAt = serializers.DateTimeField(source="delivered_at", allow_null=True)
+
+
 class MutationSerializer(serializers.Serializer):
     mutationId = serializers.UUIDField(source="uuid")
     operation = serializers.CharField()
@@ -57,7 +68,22 @@ class MutationSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at")
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
     finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+    callback = serializers.SerializerMethodField(
+        help_text="Delivery of the signed callback to callbackUrl; null without one or "
+        "while the mutation is still running."
+    )
     links = serializers.SerializerMethodField()
+
+    @extend_schema_field(CallbackStatusSerializer(allow_null=True))
+    def get_callback(self, obj: Mutation) -> dict[str, Any] | None:
+        # The relation is webhooks' (Delivery.mutation, related_name="callback_deliveries");
+        # read through getattr so the engine never imports webhooks. ``.all()`` honours a
+        # prefetch_related("callback_deliveries") on list queries.
+        deliveries = getattr(obj, "callback_deliveries", None)
+        if deliveries is None:
+            return None
+        latest = max(deliveries.all(), key=lambda d: d.created_at, default=None)
+        return CallbackStatusSerializer(latest).data if latest is not None else None
 
     def get_callbackUrl(self, obj: Mutation) -> str | None:
         return obj.callback_url or None

@@ -5,4 +5,12 @@ from django.apps import AppConfig
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
+    verbose_name = "Webhooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from mutations.registry import register_finish_listener
+
+        from .services import mutation_finished
+
+        register_finish_listener(mutation_finished)

@@ -70,4 +70,5 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Every scheduled job, in one place (SPEC 9). Each is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-mutations": {"task": "mutations.tasks.sweep_mutations", "schedule": 10.0},
+    "sweep-webhook-deliveries": {"task": "webhooks.tasks.sweep_deliveries", "schedule": 30.0},
 }
