@@ -77,7 +77,13 @@ ATTACHMENT_CONTENT_TYPES = (
 )
 
 # Patterns are part of the published schema; the messages are what the validator says.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# A conventional address: dot-atom local part, host name labels, alphabetic TLD. Stricter
+# than jsonschema's "email" format (which only wants an @), as Airtable's email column is.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$"
+)
 PHONE_PATTERN = r"^(?:0(?:[ ().-]*[0-9]){9}|(?:\+|00)[1-9](?:[ ().-]*[0-9]){6,13})$"
 POSTCODE_PATTERN = r"^[1-9][0-9]{3} ?[A-Za-z]{2}$"
 HTTP_URL_PATTERN = r"^https?://[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?$"

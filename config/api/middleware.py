@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from .environment import environment_for
-from .errors import NotFound, PayloadTooLarge, json_error_response
+from .errors import BadRequest, NotFound, PayloadTooLarge, json_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
 # A caller's id is echoed only when it is short and plain, so it cannot inject into logs.
@@ -58,11 +58,22 @@ class ApiEnvironmentMiddleware:
                 length = 0
             if length > settings.API_MAX_BODY_BYTES:
                 return json_error_response(request, PayloadTooLarge(_too_large_message()))
+            if _has_nul(request):
+                return json_error_response(
+                    request, BadRequest("NUL characters are not allowed in the URL or headers.")
+                )
         response = self.get_response(request)
         not_json = "json" not in response.get("Content-Type", "")
         if is_api and response.status_code == 404 and not_json:
             return json_error_response(request, NotFound("No such API route."))
         return response
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    # Postgres cannot store or compare text containing NUL; refuse it before any query does.
+    values = [request.path, *request.headers.values()]
+    values += [v for key in request.GET for v in (key, *request.GET.getlist(key))]
+    return any("\x00" in value for value in values)
 
 
 def _too_large_message() -> str:

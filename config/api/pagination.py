@@ -28,7 +28,7 @@ class Page:
 
 
 def parse_page_size(raw: str | None) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_PAGE_SIZE
     try:
         size = int(raw)

@@ -34,4 +34,25 @@ class StrictJSONParser(JSONParser):
             raise BadRequest(f"Malformed JSON: {exc}") from None
         if not isinstance(data, dict):
             raise BadRequest("The request body must be a JSON object.")
+        _reject_unstorable_text(data)
         return data
+
+
+def _reject_unstorable_text(value: Any) -> None:
+    """NUL characters and lone surrogates are valid JSON escapes but cannot be stored in
+    Postgres text or encoded as UTF-8 for Airtable: refuse them up front, not with a 500."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise BadRequest("Strings may not contain NUL (\\u0000) characters.")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest("Strings may not contain unpaired UTF-16 surrogates.") from None

@@ -232,3 +232,19 @@ def test_booleans_are_not_coerced(admin_key_client, region):
         )
         assert response.status_code == 422, value
         assert response.json()["error"]["details"][0]["field"] == "active"
+
+
+@pytest.mark.parametrize("text", ['"a\\u0000b"', '"\\ud800"'])
+def test_unstorable_strings_are_400_not_500(admin_key_client, text):
+    body = ('{"code": "x", "name": ' + text + "}").encode()
+    response = admin_key_client.generic("POST", "/api/v2/regions", body,
+                                        content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def test_nul_in_query_or_header_is_400(region_client):
+    assert region_client.get("/api/v2/candidates/find?email=a%00b").status_code == 400
+    response = region_client.get("/api/v2/regions/me", HTTP_X_REGION_ID="a\x00b")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"

@@ -21,7 +21,9 @@ schema = schemathesis.openapi.from_wsgi("/api/v2/openapi.json", application)
 
 
 @pytest.fixture
-def fuzz_key(db) -> Iterator[str]:
+def fuzz_key(db, settings) -> Iterator[str]:
+    # Generated callback URLs name random hosts; resolving them would only wait on DNS.
+    settings.CALLBACK_ALLOW_PRIVATE_HOSTS = True
     # Raw WSGI calls fire request_finished, which would close the test's database connection
     # mid-transaction; Django's own test client disconnects this handler the same way.
     request_started.disconnect(close_old_connections)
