@@ -1,0 +1,72 @@
+"""Sync bookkeeping in the back office: read-only, the jobs own these rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import SyncLock, SyncRun, SyncState
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "base_id",
+        "table",
+        "environment",
+        "watermark",
+        "last_mode",
+        "last_finished_at",
+        "last_duration_s",
+        "last_records_changed",
+        "last_records_deleted",
+        "has_error",
+        "last_full_success_at",
+    )
+    list_filter = ("environment", "table", "last_mode")
+    search_fields = ("base_id", "table", "last_error")
+
+    @admin.display(boolean=True, description=_("error"))
+    def has_error(self, obj: SyncState) -> bool:
+        return bool(obj.last_error)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "base_id",
+        "environment",
+        "mode",
+        "status",
+        "duration_s",
+        "requests",
+        "records_seen",
+        "records_changed",
+        "records_deleted",
+        "events",
+        "restarts",
+    )
+    list_filter = ("status", "mode", "environment")
+    search_fields = ("base_id", "error", "owner")
+    date_hierarchy = "started_at"
+    exclude = ("cursor",)  # progress bookkeeping, meaningless to staff
+
+
+@admin.register(SyncLock)
+class SyncLockAdmin(_ReadOnlyAdmin):
+    list_display = ("base_id", "owner", "acquired_at", "expires_at")
