@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .fields import phone_digits
-from .models import Attachment, Candidate, Interaction
+from .models import Attachment, Candidate, CandidateAccessLog, Interaction
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -126,6 +126,34 @@ class CandidateAdmin(admin.ModelAdmin):
         if key:
             results |= queryset.filter(phone_digits=key)
         return results, may_have_duplicates
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CandidateAccessLog)
+class CandidateAccessLogAdmin(admin.ModelAdmin):
+    """Who read which candidate through the API. Superusers only: the log itself says whom a
+    region is interested in, so region staff do not see it; nobody edits it."""
+
+    list_display = ("created_at", "route", "record_id", "api_key_id", "session_id", "environment")
+    list_filter = ("route", "environment")
+    search_fields = ("=record_id", "=request_id")
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,6 +15,8 @@ from config.api.pagination import paginate, parse_page_size
 from regions.apis import CURSOR_PARAMETERS, KeyView
 
 from . import selectors
+from .auth.selectors import candidate_get_for_person
+from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
 from .fields import PHASES
 from .schema import CREATE, OPERATIONS, candidate_json_schema
 from .serializers import (
@@ -229,23 +231,34 @@ class CandidateFindApi(KeyView):
         return ok(request, renderer.render_many(candidates), cursor=None)
 
 
-class CandidateDetailApi(KeyView):
+class CandidateDetailApi(CandidateSessionAllowed, KeyView):
     @extend_schema(
         tags=["Candidates"],
         operation_id="candidates_get",
         summary="One candidate",
+        description="With a candidate session: only the session's own records (else 404).",
         parameters=[FIELDS_PARAMETER, *INCLUDE_PARAMETERS],
         responses={200: envelope(CandidateSerializer)},
     )
+    @allow_candidate_session
     def get(self, request: Request, candidate_id: str) -> Response:
         renderer = _renderer(request)
-        candidate = selectors.candidate_get(
-            region=self.region,
-            environment=request.environment,
-            record_id=candidate_id,
-            include_attachments=renderer.needs_attachments,
-            include_interactions=renderer.needs_interactions,
-        )
+        if is_candidate_session(request):
+            candidate = candidate_get_for_person(
+                email=request.user.email,
+                environment=request.environment,
+                record_id=candidate_id,
+                include_attachments=renderer.needs_attachments,
+                include_interactions=renderer.needs_interactions,
+            )
+        else:
+            candidate = selectors.candidate_get(
+                region=self.region,
+                environment=request.environment,
+                record_id=candidate_id,
+                include_attachments=renderer.needs_attachments,
+                include_interactions=renderer.needs_interactions,
+            )
         if candidate is None:
             raise NotFound("No such candidate.")
         return ok(request, renderer.render(candidate))

@@ -8,6 +8,8 @@ length limits apply to input only.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -157,3 +159,90 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename or self.attachment_id
+
+
+# --- candidate sessions and the access log (SPEC 7) ---------------------------------------------
+
+
+class VerificationCode(models.Model):
+    """One ``POST /auth/verification``: a row for every accepted request, known email or not.
+
+    The request only inserts this row; a worker decides whether a candidate has the email,
+    and only then generates the code, stores its HMAC and mails it. So the request does the
+    same work for every address, and the plain code exists only in the worker and the email.
+    """
+
+    email = models.TextField(_("email"), help_text=_("Lower-cased, as typed in the form."))
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    # HMAC-SHA256 (hex) of the code; empty until a code was issued, and for unknown emails.
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    issued_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+        indexes = [
+            models.Index(
+                fields=["email", "environment", "created_at"], name="verification_email_idx"
+            ),
+            models.Index(fields=["created_at"], name="verification_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"verification {self.pk}"
+
+
+class CandidateSession(models.Model):
+    """A bearer session of one person (an email address), across regions. The token is stored
+    only as its SHA-256 hash; logging out deletes the row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.TextField(_("email"))
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("candidate session")
+        verbose_name_plural = _("candidate sessions")
+        indexes = [models.Index(fields=["expires_at"], name="candidate_session_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk}"
+
+
+class CandidateAccessLog(models.Model):
+    """Who read which candidate through the API: one row per candidate per request.
+
+    Holds ids only — never request bodies or query values such as an email searched for.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    route = models.CharField(_("route"), max_length=100)
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    record_id = models.CharField(_("candidate record id"), max_length=RECORD_ID_LENGTH)
+    # Plain ids rather than foreign keys: the log must outlive revoked keys and ended sessions.
+    region_id = models.UUIDField(_("acting region"), null=True, blank=True)
+    api_key_id = models.UUIDField(_("API key"), null=True, blank=True)
+    session_id = models.UUIDField(_("candidate session"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("candidate access")
+        verbose_name_plural = _("candidate access log")
+        indexes = [
+            models.Index(fields=["record_id", "created_at"], name="access_log_record_idx"),
+            models.Index(fields=["created_at"], name="access_log_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.record_id}"

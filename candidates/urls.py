@@ -2,30 +2,48 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis, write_apis
+from . import apis, session_apis, write_apis
+from .access_log import AccessLogged
 
 
 # One route, one view: reads (apis.py) and writes (write_apis.py) of the same resource.
-class CandidateCollectionApi(apis.CandidateListApi, write_apis.CandidateCreateApi):
+# AccessLogged records who read which candidate (GET only).
+class CandidateCollectionApi(AccessLogged, apis.CandidateListApi, write_apis.CandidateCreateApi):
     pass
 
 
-class CandidateResourceApi(apis.CandidateDetailApi, write_apis.CandidateWriteApi):
+class CandidateFindApi(AccessLogged, apis.CandidateFindApi):
     pass
 
 
-class CandidateInteractionsApi(apis.CandidateInteractionListApi, write_apis.InteractionCreateApi):
+class CandidateResourceApi(AccessLogged, apis.CandidateDetailApi, write_apis.CandidateWriteApi):
     pass
 
 
-class InteractionResourceApi(apis.InteractionDetailApi, write_apis.InteractionWriteApi):
+class CandidateInteractionsApi(
+    AccessLogged, apis.CandidateInteractionListApi, write_apis.InteractionCreateApi
+):
+    pass
+
+
+class InteractionResourceApi(
+    AccessLogged, apis.InteractionDetailApi, write_apis.InteractionWriteApi
+):
     pass
 
 
 urlpatterns = [
+    path("auth/verification", session_apis.VerificationApi.as_view(), name="auth-verification"),
+    path("auth/session", session_apis.SessionApi.as_view(), name="auth-session"),
+    path("auth/candidates/me", session_apis.MyCandidatesApi.as_view(), name="auth-candidates-me"),
+    path(
+        "auth/candidates/me/export",
+        session_apis.MyDataExportApi.as_view(),
+        name="auth-candidates-me-export",
+    ),
     path("schema", apis.SchemaApi.as_view(), name="schema"),
     path("candidates", CandidateCollectionApi.as_view(), name="candidates"),
-    path("candidates/find", apis.CandidateFindApi.as_view(), name="candidates-find"),
+    path("candidates/find", CandidateFindApi.as_view(), name="candidates-find"),
     path("candidates/upsert", write_apis.CandidateUpsertApi.as_view(), name="candidates-upsert"),
     path("candidates/<str:candidate_id>", CandidateResourceApi.as_view(), name="candidate-detail"),
     path(

@@ -24,6 +24,7 @@ from mutations.services import mutation_accept
 from regions.apis import KeyView
 from webhooks.http import UnsafeUrl, check_url
 
+from . import openapi as bodies
 from . import schema, selectors
 from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
 from .fields import phone_digits
@@ -191,7 +192,7 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
 class CandidateCreateApi(WriteView):
     @extend_schema(tags=["Candidates"], operation_id="candidates_create",
                    parameters=[IDEMPOTENCY_PARAMETER],
-                   request={"application/json": OpenApiTypes.OBJECT},
+                   request={"application/json": bodies.candidates_create_body()},
                    responses={202: ACCEPTED_RESPONSE},
                    description="Create 1–10 candidates (see GET /schema?operation=create for "
                                "one candidate's shape): {\"candidates\": [...], "
@@ -217,7 +218,7 @@ class CandidateCreateApi(WriteView):
 class CandidateUpsertApi(WriteView):
     @extend_schema(tags=["Candidates"], operation_id="candidates_upsert",
                    parameters=[IDEMPOTENCY_PARAMETER],
-                   request={"application/json": OpenApiTypes.OBJECT},
+                   request={"application/json": bodies.candidate_upsert_body()},
                    responses={202: ACCEPTED_RESPONSE},
                    description="Create or update one candidate, matched by email, then phone, "
                                "within the region when the mutation runs. The body is one "
@@ -244,7 +245,7 @@ class CandidateUpsertApi(WriteView):
 
 class CandidateWriteApi(CandidateSessionAllowed, WriteView):
     @extend_schema(tags=["Candidates"], operation_id="candidates_update",
-                   request={"application/json": OpenApiTypes.OBJECT},
+                   request={"application/json": bodies.candidate_update_body()},
                    parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
                    description="Partial update (schema operation=update): arrays replace, "
                                "null clears. A candidate session may send only "
@@ -289,8 +290,8 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
 class CandidateArchiveApi(WriteView):
     operation = "candidate.archive"
 
-    @extend_schema(tags=["Candidates"], request=None, responses={202: ACCEPTED_RESPONSE},
-                   parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(tags=["Candidates"], request={"application/json": bodies.reserved_only_body()},
+                   responses={202: ACCEPTED_RESPONSE}, parameters=[IDEMPOTENCY_PARAMETER])
     def post(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         self.candidate(request, record_id)
@@ -308,7 +309,7 @@ class CandidateUnarchiveApi(CandidateArchiveApi):
 
 class InteractionCreateApi(WriteView):
     @extend_schema(tags=["Interactions"], operation_id="interactions_create",
-                   request={"application/json": OpenApiTypes.OBJECT},
+                   request={"application/json": bodies.interactions_create_body()},
                    parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
                    description='Create 1–10 interactions: {"interactions": [...]}.')
     def post(self, request: Request, candidate_id: str) -> Response:
@@ -344,7 +345,7 @@ class InteractionWriteApi(WriteView):
         return interaction
 
     @extend_schema(tags=["Interactions"], operation_id="interactions_update",
-                   request={"application/json": OpenApiTypes.OBJECT},
+                   request={"application/json": bodies.interaction_update_body()},
                    parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE})
     def patch(self, request: Request, interaction_id: str) -> Response:
         record_id = interaction_id
@@ -367,7 +368,7 @@ class InteractionWriteApi(WriteView):
 
 class AttachmentAddApi(WriteView):
     @extend_schema(tags=["Attachments"], operation_id="attachments_add",
-                   request={"application/json": OpenApiTypes.OBJECT},
+                   request={"application/json": bodies.attachments_body()},
                    parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
                    description='{"curriculumVitae": [..≤5], "otherAttachments": [..≤5]}, ≥1 '
                                "file; each file is a public https URL or base64 (≤ 5 MB).")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlparse
 
+from celery.schedules import crontab
+
 from config.env import DEBUG, VAR_DIR, env, required
 
 REDIS_PROBE_TIMEOUT_S = 0.5
@@ -66,9 +68,35 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {"mutations.tasks.drain_mutations": {"queue": "engine"}}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Task modules outside the apps' ``tasks.py`` (which autodiscovery finds on its own).
+CELERY_IMPORTS = ("candidates.auth.tasks", "candidates.retention")
+
+# Personal data in mutation payloads and delivery logs is scrubbed after this many days.
+RETENTION_PERSONAL_DATA_DAYS = env.int("RETENTION_PERSONAL_DATA_DAYS", default=30)
 
 # Every scheduled job, in one place (SPEC 9). Each is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-mutations": {"task": "mutations.tasks.sweep_mutations", "schedule": 10.0},
+    "retention": {
+        "task": "candidates.retention.run_retention",
+        "schedule": crontab(hour=3, minute=30),  # UTC, outside office hours
+    },
+    "clean-up-sessions": {"task": "candidates.auth.tasks.clean_up_sessions", "schedule": 3600.0},
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.sweep_deliveries", "schedule": 30.0},
+    # A tick that waited longer than its interval in the queue is dropped: the next one reads
+    # the same changes.
+    "sync-airtable-incremental": {
+        "task": "candidates.tasks.sync_airtable_incremental",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Quiet hours (UTC); the wipe well after the reconcile so they rarely meet on the lock.
+    "sync-airtable-full": {
+        "task": "candidates.tasks.sync_airtable_full",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "wipe-sandbox": {
+        "task": "candidates.tasks.wipe_sandbox",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }

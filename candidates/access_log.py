@@ -1,0 +1,111 @@
+"""The candidate access log: who read which candidate through the API (AVG accountability).
+
+Read views mix in :class:`AccessLogged`; after a successful ``GET`` it writes one row per
+candidate in the response with one bulk insert. Rows hold the route name, the API key or
+session id and the record ids — never query values (an email searched for) or bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+from django.db import DatabaseError
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .models import CandidateAccessLog
+
+logger = structlog.get_logger(__name__)
+
+ACCESS_LOG_RETENTION = timedelta(days=365)
+
+
+def access_log_record(
+    *,
+    route: str,
+    environment: str,
+    record_ids: Iterable[str],
+    region_id: UUID | None = None,
+    api_key_id: UUID | None = None,
+    session_id: UUID | None = None,
+    request_id: str = "",
+) -> int:
+    now = timezone.now()
+    rows = [
+        CandidateAccessLog(
+            created_at=now,
+            route=route[:100],
+            environment=environment,
+            record_id=record_id,
+            region_id=region_id,
+            api_key_id=api_key_id,
+            session_id=session_id,
+            request_id=request_id[:128],
+        )
+        for record_id in dict.fromkeys(record_ids)  # once per candidate, in response order
+    ]
+    CandidateAccessLog.objects.bulk_create(rows)
+    return len(rows)
+
+
+def access_log_prune(*, now: datetime | None = None) -> int:
+    """Delete rows older than a year."""
+    cutoff = (now or timezone.now()) - ACCESS_LOG_RETENTION
+    deleted, _ = CandidateAccessLog.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def candidate_ids_in(data: Any) -> list[str]:
+    """The candidate record ids a response body shows: a candidate's ``id``, or an
+    interaction's ``candidateId``; for a list, each item's; for an export, its candidates'."""
+    if isinstance(data, dict) and isinstance(data.get("candidates"), list):
+        data = data["candidates"]
+    items = data if isinstance(data, list) else [data]
+    ids = []
+    for item in items:
+        if isinstance(item, dict):
+            record_id = item.get("candidateId") or item.get("id")
+            if isinstance(record_id, str):
+                ids.append(record_id)
+    return ids
+
+
+class AccessLogged:
+    """Mixin for API views that return candidate data."""
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if request.method == "GET" and response.status_code == 200:
+            self._log_access(request, response)
+        return response
+
+    def _log_access(self, request: Request, response: Response) -> None:
+        body = response.data if isinstance(response.data, dict) else {}
+        record_ids = candidate_ids_in(body.get("data"))
+        if not record_ids:
+            return
+        principal = request.user
+        session = getattr(principal, "session", None)
+        api_key = getattr(principal, "api_key", None)
+        region = getattr(principal, "region", None)
+        match = request.resolver_match
+        try:
+            access_log_record(
+                route=match.url_name if match and match.url_name else request.path,
+                environment=request.environment,
+                record_ids=record_ids,
+                region_id=region.pk if region is not None else None,
+                api_key_id=api_key.pk if api_key is not None else None,
+                session_id=session.pk if session is not None else None,
+                request_id=getattr(request, "request_id", "") or "",
+            )
+        except DatabaseError as exc:
+            # The read already succeeded; losing its log row must not turn it into a 500.
+            logger.error("access_log.write_failed", error=type(exc).__name__)
