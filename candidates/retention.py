@@ -36,7 +36,7 @@ from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
 from .access_log import access_log_prune
 from .auth.services import sessions_cleanup
 from .models import Candidate
-from .write_apis import candidate_key
+from .writes import candidate_key
 
 logger = structlog.get_logger(__name__)
 

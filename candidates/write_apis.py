@@ -25,11 +25,11 @@ from regions.apis import KeyView
 from webhooks.http import UnsafeUrl, check_url
 
 from . import openapi as bodies
-from . import schema, selectors
+from . import schema, selectors, writes
 from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
-from .fields import phone_digits
 from .models import Candidate
 from .session_apis import consent_patch
+from .writes import candidate_key, identity_keys, interaction_key
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
@@ -44,28 +44,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
     description="Alternative to the body member idempotencyKey; unique per region for 24 h.",
 )
-
-
-# --- ordering keys: mutations sharing one run in acceptance order ------------------------------
-
-
-def candidate_key(environment: str, record_id: str) -> str:
-    return f"candidate:{environment}:{record_id}"
-
-
-def interaction_key(environment: str, record_id: str) -> str:
-    return f"interaction:{environment}:{record_id}"
-
-
-def identity_keys(region_id: Any, environment: str, *, email: str | None,
-                  phone: str | None) -> list[str]:
-    """Keys for the lookup values an upsert matches on, so an upsert never overtakes the
-    create (or update) of the same person."""
-    keys = [f"email:{region_id}:{environment}:{email}"] if email else []
-    digits = phone_digits(phone) if phone else None
-    if digits:
-        keys.append(f"phone:{region_id}:{environment}:{digits}")
-    return keys
 
 
 # --- reserved members and files -----------------------------------------------------------------
@@ -161,6 +139,10 @@ class WriteView(KeyView):
         if staged and not result.created:
             staged.discard()  # an idempotent replay: the original mutation has its own files
         return accepted(request, result.mutation)
+
+    def accept_plan(self, request: Request, plan: writes.WritePlan) -> Response:
+        return self.accept(request, operation=plan.operation, payload=plan.payload,
+                           target_ids=plan.target_ids, ordering_keys=plan.ordering_keys)
 
     def candidate(self, request: Request, record_id: str) -> Candidate:
         candidate = selectors.candidate_get(region=self.region, environment=request.environment,
@@ -260,14 +242,7 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
         candidate = self.candidate(request, record_id)
         fields = schema.validate_candidate(region=self.region, operation="update",
                                            payload=_body(request))
-        keys = [candidate_key(request.environment, record_id),
-                *identity_keys(self.region.pk, request.environment, email=candidate.email,
-                               phone=candidate.phone)]
-        if fields.get("email") or fields.get("phone"):
-            keys += identity_keys(self.region.pk, request.environment, email=fields.get("email"),
-                                  phone=fields.get("phone"))
-        return self.accept(request, operation="candidate.update", payload={"fields": fields},
-                           target_ids=[record_id], ordering_keys=keys)
+        return self.accept_plan(request, writes.candidate_update_plan(candidate, fields))
 
     @extend_schema(tags=["Candidates"], operation_id="candidates_delete",
                    parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
@@ -277,34 +252,25 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
     def delete(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         candidate = self.candidate(request, record_id)
-        interaction_ids = list(candidate.interactions.values_list("record_id", flat=True))
-        keys = [candidate_key(request.environment, record_id),
-                *identity_keys(self.region.pk, request.environment, email=candidate.email,
-                               phone=candidate.phone),
-                *(interaction_key(request.environment, i) for i in interaction_ids)]
-        return self.accept(request, operation="candidate.delete",
-                           payload={"interactionIds": interaction_ids},
-                           target_ids=[record_id], ordering_keys=keys)
+        return self.accept_plan(request, writes.candidate_delete_plan(candidate))
 
 
 class CandidateArchiveApi(WriteView):
-    operation = "candidate.archive"
+    archived = True
 
     @extend_schema(tags=["Candidates"], request={"application/json": bodies.reserved_only_body()},
                    responses={202: ACCEPTED_RESPONSE}, parameters=[IDEMPOTENCY_PARAMETER])
     def post(self, request: Request, candidate_id: str) -> Response:
-        record_id = candidate_id
-        self.candidate(request, record_id)
+        candidate = self.candidate(request, candidate_id)
         unknown = sorted(_body(request))
         if unknown:
             raise ValidationFailed(details=[ErrorDetail(k, "Unknown member.") for k in unknown])
-        return self.accept(request, operation=self.operation, payload={},
-                           target_ids=[record_id],
-                           ordering_keys=[candidate_key(request.environment, record_id)])
+        return self.accept_plan(
+            request, writes.candidate_archive_plan(candidate, archived=self.archived))
 
 
 class CandidateUnarchiveApi(CandidateArchiveApi):
-    operation = "candidate.unarchive"
+    archived = False
 
 
 class InteractionCreateApi(WriteView):

@@ -63,7 +63,9 @@ class MutationSerializer(serializers.Serializer):
     idempotencyKey = serializers.CharField(source="idempotency_key", allow_null=True)
     callbackUrl = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
-    result = serializers.JSONField(allow_null=True)
+    result = serializers.SerializerMethodField(
+        help_text="Record ids in request order ({\"recordIds\": [...], ...}); null until done."
+    )
     error = MutationErrorSerializer(allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
@@ -87,6 +89,10 @@ class MutationSerializer(serializers.Serializer):
 
     def get_callbackUrl(self, obj: Mutation) -> str | None:
         return obj.callback_url or None
+
+    @extend_schema_field({"type": ["object", "null"], "additionalProperties": True})
+    def get_result(self, obj: Mutation) -> dict[str, Any] | None:
+        return obj.result
 
     def get_links(self, obj: Mutation) -> dict[str, str]:
         return mutation_links(self.context["request"], obj)

@@ -136,6 +136,9 @@ def mutation_retry(*, mutation: Mutation) -> Mutation:
     mutation = Mutation.objects.select_for_update().get(pk=mutation.pk)
     if mutation.status not in (MutationStatus.FAILED, MutationStatus.CANCELLED):
         return mutation
+    if mutation.scrubbed_at is not None:
+        # Retention replaced the payload with a skeleton; sending it would write nonsense.
+        return mutation
     mutation.status = MutationStatus.QUEUED
     mutation.attempts = 0
     mutation.error = None

@@ -581,7 +581,10 @@ def delivery_send_due(*, limit: int = SWEEP_BATCH_SIZE) -> int:
 
 @transaction.atomic
 def delivery_resend(*, delivery: Delivery) -> Delivery:
-    """Staff action: send the same message again as a new delivery with a fresh schedule."""
+    """Staff action: send the same message again as a new delivery with a fresh schedule.
+    A payload scrubbed by retention is not resent (it no longer is the message)."""
+    if isinstance(delivery.payload, dict) and delivery.payload.get("scrubbed"):
+        return delivery
     copy = Delivery.objects.create(
         kind=delivery.kind,
         region_id=delivery.region_id,

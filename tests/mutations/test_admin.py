@@ -44,3 +44,15 @@ def test_succeeded_mutations_cannot_be_retried_or_cancelled(admin_client, region
                           {"action": action, "_selected_action": [mutation.pk]})
     mutation.refresh_from_db()
     assert mutation.status == "succeeded"
+
+
+def test_scrubbed_mutations_are_not_retried(region):
+    from django.utils import timezone
+
+    from mutations.services import mutation_retry
+
+    mutation = _accept(region)
+    Mutation.objects.filter(pk=mutation.pk).update(
+        status="failed", scrubbed_at=timezone.now(), payload={"scrubbed": True})
+    mutation.refresh_from_db()
+    assert mutation_retry(mutation=mutation).status == "failed"
