@@ -27,8 +27,9 @@ def ensure_database(name: str = BENCH_DB) -> str:
     return f"{PG}/{name}"
 
 
-def configure_environment(*, airtable_url: str, base_id: str, sandbox_base_id: str,
-                          extra: dict[str, str] | None = None) -> dict[str, str]:
+def configure_environment(
+    *, airtable_url: str, base_id: str, sandbox_base_id: str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DJANGO_DEBUG": "false",

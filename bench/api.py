@@ -38,9 +38,17 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def _hey(url: str, *, key: str, method: str = "GET", body: str | None = None,
-         rate: int | None = None, seconds: int | None = None, requests: int | None = None,
-         concurrency: int = 1) -> dict:
+def _hey(
+    url: str,
+    *,
+    key: str,
+    method: str = "GET",
+    body: str | None = None,
+    rate: int | None = None,
+    seconds: int | None = None,
+    requests: int | None = None,
+    concurrency: int = 1,
+) -> dict:
     args = ["hey", "-o", "csv", "-c", str(concurrency), "-H", f"x-api-key: {key}", "-m", method]
     if rate:
         args += ["-q", str(rate / concurrency)]
@@ -70,13 +78,20 @@ def _seed_mirror(count: int, region_code: str) -> None:
     existing = Candidate.objects.filter(region__code=region_code).count()
     if existing < count:
         print(f"seeding {count - existing} candidates into the mirror …", flush=True)
-        call_command("seed_demo_candidates", region=region_code, count=count - existing,
-                     interactions_per_candidate=1)
+        call_command(
+            "seed_demo_candidates",
+            region=region_code,
+            count=count - existing,
+            interactions_per_candidate=1,
+        )
 
 
 def run(rate: int, seconds: int, mirror: int) -> dict:
-    env = configure_environment(airtable_url="http://127.0.0.1:9", base_id="appBenchProduct01",
-                                sandbox_base_id="appBenchSandbox01")
+    env = configure_environment(
+        airtable_url="http://127.0.0.1:9",
+        base_id="appBenchProduct01",
+        sandbox_base_id="appBenchSandbox01",
+    )
     setup_django(fresh=False)
 
     from candidates.models import Candidate
@@ -85,21 +100,33 @@ def run(rate: int, seconds: int, mirror: int) -> dict:
     from regions.services import api_key_create, region_create
 
     region = Region.objects.filter(code="bench-api").first() or region_create(
-        code="bench-api", name="Bench API")
+        code="bench-api", name="Bench API"
+    )
     key = api_key_create(region=region, name="bench").full_key
     Mutation.objects.filter(region=region).delete()
     _seed_mirror(mirror, region.code)
     sample = Candidate.objects.filter(region=region).exclude(phone="").order_by("?").first()
-    with_interactions = (Candidate.objects.filter(region=region, interactions__isnull=False)
-                         .first())
+    with_interactions = Candidate.objects.filter(region=region, interactions__isnull=False).first()
 
     if shutil.which("hey") is None:
         raise SystemExit("hey is not installed: apt-get install -y hey")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(GUNICORN_WORKERS),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -108,32 +135,61 @@ def run(rate: int, seconds: int, mirror: int) -> dict:
                 break
             except OSError:
                 time.sleep(0.1)
-        body = json.dumps({"candidates": [{"name": "Bench Kandidaat", "email": "b@example.nl",
-                                           "privacyConsent": True, "phone": "0612345678"}]})
+        body = json.dumps(
+            {
+                "candidates": [
+                    {
+                        "name": "Bench Kandidaat",
+                        "email": "b@example.nl",
+                        "privacyConsent": True,
+                        "phone": "0612345678",
+                    }
+                ]
+            }
+        )
         _hey(f"{base}/api/v2/regions/me", key=key, requests=200, concurrency=4)  # warm up
         print(f"accept path: POST /candidates at {rate}/s for {seconds}s …", flush=True)
-        accept = _hey(f"{base}/api/v2/candidates", key=key, method="POST", body=body, rate=rate,
-                      seconds=seconds, concurrency=RATE_WORKERS)
+        accept = _hey(
+            f"{base}/api/v2/candidates",
+            key=key,
+            method="POST",
+            body=body,
+            rate=rate,
+            seconds=seconds,
+            concurrency=RATE_WORKERS,
+        )
         print(f"ceiling: GET /regions/me at {rate}/s for {seconds}s …", flush=True)
-        ceiling = _hey(f"{base}/api/v2/regions/me", key=key, rate=rate, seconds=seconds,
-                       concurrency=RATE_WORKERS)
+        ceiling = _hey(
+            f"{base}/api/v2/regions/me",
+            key=key,
+            rate=rate,
+            seconds=seconds,
+            concurrency=RATE_WORKERS,
+        )
         print("reads on the mirror …", flush=True)
         reads = {
-            "find_by_email": _hey(f"{base}/api/v2/candidates/find?email={sample.email}",
-                                  key=key, requests=500),
-            "find_by_phone": _hey(f"{base}/api/v2/candidates/find?phone={sample.phone}",
-                                  key=key, requests=500),
-            "list_page_100": _hey(f"{base}/api/v2/candidates?pageSize=100", key=key,
-                                  requests=300),
+            "find_by_email": _hey(
+                f"{base}/api/v2/candidates/find?email={sample.email}", key=key, requests=500
+            ),
+            "find_by_phone": _hey(
+                f"{base}/api/v2/candidates/find?phone={sample.phone}", key=key, requests=500
+            ),
+            "list_page_100": _hey(f"{base}/api/v2/candidates?pageSize=100", key=key, requests=300),
             "get_with_interactions": _hey(
-                f"{base}/api/v2/candidates/{with_interactions.record_id}"
-                "?includeInteractions=true", key=key, requests=500),
+                f"{base}/api/v2/candidates/{with_interactions.record_id}?includeInteractions=true",
+                key=key,
+                requests=500,
+            ),
         }
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"accept": accept, "ceiling": ceiling, "reads": reads,
-            "mirror_rows": Candidate.objects.filter(region=region).count()}
+    return {
+        "accept": accept,
+        "ceiling": ceiling,
+        "reads": reads,
+        "mirror_rows": Candidate.objects.filter(region=region).count(),
+    }
 
 
 def main() -> None:

@@ -28,8 +28,7 @@ PHYSICAL_LIMIT_RECORDS_PER_S = 50.0
 
 
 def _base_id() -> str:
-    return "app" + "".join(secrets.choice(string.ascii_letters + string.digits)
-                           for _ in range(14))
+    return "app" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(14))
 
 
 def run(candidates: int, regions: int, workers: int, upstream: bool) -> dict:
@@ -38,8 +37,9 @@ def run(candidates: int, regions: int, workers: int, upstream: bool) -> dict:
     emulator = EmulatorServer(port=0, token=TOKEN, rate_limit_per_s=5, penalty_s=30).start()
     base_id, sandbox_id = _base_id(), _base_id()
     extra = {"MUTATION_BATCH_ACROSS_MUTATIONS": "false"} if upstream else {}
-    env = configure_environment(airtable_url=emulator.url, base_id=base_id,
-                                sandbox_base_id=sandbox_id, extra=extra)
+    env = configure_environment(
+        airtable_url=emulator.url, base_id=base_id, sandbox_base_id=sandbox_id, extra=extra
+    )
     setup_django()
 
     from rest_framework.test import APIClient
@@ -66,9 +66,16 @@ def run(candidates: int, regions: int, workers: int, upstream: bool) -> dict:
         size, sent = batch_sizes[r % len(batch_sizes)], 0
         while sent < per_region:
             n = min(size, per_region - sent)
-            body = {"candidates": [
-                {"name": f"Kandidaat {r}-{sent + i}", "email": f"k{sent + i}@r{r}.example.nl",
-                 "privacyConsent": True} for i in range(n)]}
+            body = {
+                "candidates": [
+                    {
+                        "name": f"Kandidaat {r}-{sent + i}",
+                        "email": f"k{sent + i}@r{r}.example.nl",
+                        "privacyConsent": True,
+                    }
+                    for i in range(n)
+                ]
+            }
             assert client.post("/api/v2/candidates", body, format="json").status_code == 202
             sent += n
     total_mutations = Mutation.objects.count()
@@ -78,8 +85,12 @@ def run(candidates: int, regions: int, workers: int, upstream: bool) -> dict:
     print(f"running {worker_count} engine worker(s) …", flush=True)
     started = time.monotonic()
     processes = [
-        subprocess.Popen([sys.executable, "manage.py", "run_engine"], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "manage.py", "run_engine"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(worker_count)
     ]
     try:
@@ -99,7 +110,8 @@ def run(candidates: int, regions: int, workers: int, upstream: bool) -> dict:
     window = max(last - first, 1e-9) + 1 / 5  # plus the last request's own slot
     finished: dict[str, list[datetime]] = defaultdict(list)
     for code, at in Mutation.objects.filter(status="succeeded").values_list(
-            "region__code", "finished_at"):
+        "region__code", "finished_at"
+    ):
         finished[code].append(at)
     # Fairness is measured while every region still had work: up to the first region's end.
     fair_until = min(max(times) for times in finished.values())
@@ -133,7 +145,8 @@ def _records_per_region(until: datetime) -> dict[str, int]:
 
     totals: dict[str, int] = defaultdict(int)
     for code, result in Mutation.objects.filter(
-            status="succeeded", finished_at__lte=until).values_list("region__code", "result"):
+        status="succeeded", finished_at__lte=until
+    ).values_list("region__code", "result"):
         totals[code] += len(result["recordIds"])
     return dict(sorted(totals.items()))
 

@@ -31,7 +31,8 @@ def main() -> int:
     args = parser.parse_args()
 
     env = configure_environment(
-        airtable_url="http://127.0.0.1:9", base_id="appFuzzProduct001",
+        airtable_url="http://127.0.0.1:9",
+        base_id="appFuzzProduct001",
         sandbox_base_id="appFuzzSandbox001",
         extra={"CALLBACK_ALLOW_PRIVATE_HOSTS": "true"},
     )
@@ -41,8 +42,21 @@ def main() -> int:
     key = api_key_create(region=region_create(code="fuzz", name="Fuzz"), name="fuzz").full_key
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(100):
             try:
@@ -51,12 +65,17 @@ def main() -> int:
             except OSError:
                 time.sleep(0.1)
         command = [
-            str(ROOT / ".venv" / "bin" / "schemathesis"), "run",
+            str(ROOT / ".venv" / "bin" / "schemathesis"),
+            "run",
             f"http://127.0.0.1:{port}/api/v2/openapi.json",
-            "--header", f"x-api-key: {key}",
-            "--max-examples", str(args.max_examples),
-            "--exclude-checks", "positive_data_acceptance",
-            "--mode", "all",
+            "--header",
+            f"x-api-key: {key}",
+            "--max-examples",
+            str(args.max_examples),
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--mode",
+            "all",
         ]
         try:
             return subprocess.run(command, cwd=ROOT, env=env, timeout=args.seconds).returncode

@@ -20,10 +20,18 @@ from .schema import (
 MAX_PER_REQUEST = 10
 
 RESERVED_MEMBERS: dict[str, Any] = {
-    "idempotencyKey": {"type": "string", "minLength": 1, "maxLength": 200,
-                       "description": "Replays within 24 h return the original 202."},
-    "callbackUrl": {"type": "string", "maxLength": 2000, "pattern": "^https?://",
-                    "description": "Public http(s) URL that receives the signed outcome."},
+    "idempotencyKey": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "description": "Replays within 24 h return the original 202.",
+    },
+    "callbackUrl": {
+        "type": "string",
+        "maxLength": 2000,
+        "pattern": "^https?://",
+        "description": "Public http(s) URL that receives the signed outcome.",
+    },
 }
 _CUSTOM_FIELDS_DOC = {
     "type": "object",
@@ -50,8 +58,9 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _candidate(operation: str) -> dict[str, Any]:
     probe = Region(code="your-region")
-    schema = _inlined(build_candidate_json_schema(region=probe, custom_fields=(),
-                                                  operation=operation))
+    schema = _inlined(
+        build_candidate_json_schema(region=probe, custom_fields=(), operation=operation)
+    )
     schema["properties"]["customFields"] = _CUSTOM_FIELDS_DOC
     schema.pop("title", None)
     return schema
@@ -64,14 +73,21 @@ def with_reserved(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def candidates_create_body() -> dict[str, Any]:
-    return with_reserved({
-        "type": "object",
-        "properties": {"candidates": {"type": "array", "minItems": 1,
-                                      "maxItems": MAX_PER_REQUEST,
-                                      "items": _candidate(CREATE)}},
-        "required": ["candidates"],
-        "additionalProperties": False,
-    })
+    return with_reserved(
+        {
+            "type": "object",
+            "properties": {
+                "candidates": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_PER_REQUEST,
+                    "items": _candidate(CREATE),
+                }
+            },
+            "required": ["candidates"],
+            "additionalProperties": False,
+        }
+    )
 
 
 def candidate_upsert_body() -> dict[str, Any]:
@@ -83,15 +99,21 @@ def candidate_update_body() -> dict[str, Any]:
 
 
 def interactions_create_body() -> dict[str, Any]:
-    return with_reserved({
-        "type": "object",
-        "properties": {"interactions": {"type": "array", "minItems": 1,
-                                        "maxItems": MAX_PER_REQUEST,
-                                        "items": _inlined(interaction_json_schema(
-                                            operation=CREATE))}},
-        "required": ["interactions"],
-        "additionalProperties": False,
-    })
+    return with_reserved(
+        {
+            "type": "object",
+            "properties": {
+                "interactions": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_PER_REQUEST,
+                    "items": _inlined(interaction_json_schema(operation=CREATE)),
+                }
+            },
+            "required": ["interactions"],
+            "additionalProperties": False,
+        }
+    )
 
 
 def interaction_update_body() -> dict[str, Any]:

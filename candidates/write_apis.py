@@ -41,7 +41,9 @@ CALLBACK_PARAMETER = OpenApiParameter(
     "callbackUrl", OpenApiTypes.URI, description="Where to POST the signed outcome (DELETE)."
 )
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
     description="Alternative to the body member idempotencyKey; unique per region for 24 h.",
 )
 
@@ -75,8 +77,9 @@ def _body(request: Request) -> dict[str, Any]:
 
 
 def _prefixed(exc: ValidationFailed, prefix: str) -> list[ErrorDetail]:
-    return [ErrorDetail(f"{prefix}.{d.field}" if d.field else prefix, d.message)
-            for d in exc.details]
+    return [
+        ErrorDetail(f"{prefix}.{d.field}" if d.field else prefix, d.message) for d in exc.details
+    ]
 
 
 def _check_url_attachments(files_by_member: dict[str, Any], prefix: str) -> list[ErrorDetail]:
@@ -111,8 +114,12 @@ class StagedFiles:
         name = get_valid_filename(item["filename"]) or "file"
         path = default_storage.save(f"staged/{uuid.uuid4().hex}/{name}", ContentFile(content))
         self.paths.append(path)
-        return {"staged": path, "filename": item["filename"], "contentType": item["contentType"],
-                "size": len(content)}
+        return {
+            "staged": path,
+            "filename": item["filename"],
+            "contentType": item["contentType"],
+            "size": len(content),
+        }
 
     def discard(self) -> None:
         for path in self.paths:
@@ -120,17 +127,31 @@ class StagedFiles:
 
 
 class WriteView(KeyView):
-    def accept(self, request: Request, *, operation: str, payload: dict[str, Any],
-               target_ids: Iterable[str] = (), ordering_keys: Iterable[str] = (),
-               staged: StagedFiles | None = None) -> Response:
-        idempotency_key, callback_url = _reserved(request, request.data if isinstance(
-            request.data, dict) else {})
+    def accept(
+        self,
+        request: Request,
+        *,
+        operation: str,
+        payload: dict[str, Any],
+        target_ids: Iterable[str] = (),
+        ordering_keys: Iterable[str] = (),
+        staged: StagedFiles | None = None,
+    ) -> Response:
+        idempotency_key, callback_url = _reserved(
+            request, request.data if isinstance(request.data, dict) else {}
+        )
         try:
             result = mutation_accept(
-                region=self.region, environment=request.environment, operation=operation,
-                payload=payload, api_key=request.auth, target_ids=list(target_ids),
-                ordering_keys=ordering_keys, idempotency_key=idempotency_key,
-                callback_url=callback_url, staged_files=staged.paths if staged else (),
+                region=self.region,
+                environment=request.environment,
+                operation=operation,
+                payload=payload,
+                api_key=request.auth,
+                target_ids=list(target_ids),
+                ordering_keys=ordering_keys,
+                idempotency_key=idempotency_key,
+                callback_url=callback_url,
+                staged_files=staged.paths if staged else (),
             )
         except BaseException:
             if staged:
@@ -141,12 +162,21 @@ class WriteView(KeyView):
         return accepted(request, result.mutation)
 
     def accept_plan(self, request: Request, plan: writes.WritePlan) -> Response:
-        return self.accept(request, operation=plan.operation, payload=plan.payload,
-                           target_ids=plan.target_ids, ordering_keys=plan.ordering_keys)
+        return self.accept(
+            request,
+            operation=plan.operation,
+            payload=plan.payload,
+            target_ids=plan.target_ids,
+            ordering_keys=plan.ordering_keys,
+        )
 
     def candidate(self, request: Request, record_id: str) -> Candidate:
-        candidate = selectors.candidate_get(region=self.region, environment=request.environment,
-                                            record_id=record_id, include_attachments=True)
+        candidate = selectors.candidate_get(
+            region=self.region,
+            environment=request.environment,
+            record_id=record_id,
+            include_attachments=True,
+        )
         if candidate is None:
             raise NotFound("No such candidate.")
         return candidate
@@ -154,15 +184,21 @@ class WriteView(KeyView):
 
 def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_CANDIDATES_PER_REQUEST:
-        raise ValidationFailed(details=[ErrorDetail(
-            "candidates", f"Give 1–{MAX_CANDIDATES_PER_REQUEST} candidates as an array.")])
+        raise ValidationFailed(
+            details=[
+                ErrorDetail(
+                    "candidates", f"Give 1–{MAX_CANDIDATES_PER_REQUEST} candidates as an array."
+                )
+            ]
+        )
     details: list[ErrorDetail] = []
     validated = []
     for index, item in enumerate(items):
         prefix = f"candidates[{index}]"
         try:
-            validated.append(schema.validate_candidate(region=region, operation="create",
-                                                       payload=item))
+            validated.append(
+                schema.validate_candidate(region=region, operation="create", payload=item)
+            )
             details += _check_url_attachments(item, f"{prefix}.")
         except ValidationFailed as exc:
             details += _prefixed(exc, prefix)
@@ -172,13 +208,16 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
 
 
 class CandidateCreateApi(WriteView):
-    @extend_schema(tags=["Candidates"], operation_id="candidates_create",
-                   parameters=[IDEMPOTENCY_PARAMETER],
-                   request={"application/json": bodies.candidates_create_body()},
-                   responses={202: ACCEPTED_RESPONSE},
-                   description="Create 1–10 candidates (see GET /schema?operation=create for "
-                               "one candidate's shape): {\"candidates\": [...], "
-                               "\"idempotencyKey\"?, \"callbackUrl\"?}.")
+    @extend_schema(
+        tags=["Candidates"],
+        operation_id="candidates_create",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request={"application/json": bodies.candidates_create_body()},
+        responses={202: ACCEPTED_RESPONSE},
+        description="Create 1–10 candidates (see GET /schema?operation=create for "
+        'one candidate\'s shape): {"candidates": [...], '
+        '"idempotencyKey"?, "callbackUrl"?}.',
+    )
     def post(self, request: Request) -> Response:
         body = _body(request)
         details = [ErrorDetail(k, "Unknown member.") for k in sorted(set(body) - {"candidates"})]
@@ -191,64 +230,97 @@ class CandidateCreateApi(WriteView):
         _reserved(request, request.data)  # report a bad callbackUrl before staging files
         staged = StagedFiles()
         payload = {"candidates": [staged.stage(c) for c in candidates]}
-        keys = [k for c in candidates for k in identity_keys(
-            self.region.pk, request.environment, email=c["email"], phone=c.get("phone"))]
-        return self.accept(request, operation="candidate.create", payload=payload,
-                           ordering_keys=keys, staged=staged)
+        keys = [
+            k
+            for c in candidates
+            for k in identity_keys(
+                self.region.pk, request.environment, email=c["email"], phone=c.get("phone")
+            )
+        ]
+        return self.accept(
+            request,
+            operation="candidate.create",
+            payload=payload,
+            ordering_keys=keys,
+            staged=staged,
+        )
 
 
 class CandidateUpsertApi(WriteView):
-    @extend_schema(tags=["Candidates"], operation_id="candidates_upsert",
-                   parameters=[IDEMPOTENCY_PARAMETER],
-                   request={"application/json": bodies.candidate_upsert_body()},
-                   responses={202: ACCEPTED_RESPONSE},
-                   description="Create or update one candidate, matched by email, then phone, "
-                               "within the region when the mutation runs. The body is one "
-                               "candidate (schema operation=create) plus the reserved members.")
+    @extend_schema(
+        tags=["Candidates"],
+        operation_id="candidates_upsert",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request={"application/json": bodies.candidate_upsert_body()},
+        responses={202: ACCEPTED_RESPONSE},
+        description="Create or update one candidate, matched by email, then phone, "
+        "within the region when the mutation runs. The body is one "
+        "candidate (schema operation=create) plus the reserved members.",
+    )
     def post(self, request: Request) -> Response:
         body = _body(request)
-        candidate = schema.validate_candidate(region=self.region, operation="create",
-                                              payload=body)
+        candidate = schema.validate_candidate(region=self.region, operation="create", payload=body)
         details = _check_url_attachments(candidate, "")
         if details:
             raise ValidationFailed(details=details)
-        keys = identity_keys(self.region.pk, request.environment, email=candidate["email"],
-                             phone=candidate.get("phone"))
+        keys = identity_keys(
+            self.region.pk,
+            request.environment,
+            email=candidate["email"],
+            phone=candidate.get("phone"),
+        )
         for match in selectors.candidate_find(
-            region=self.region, environment=request.environment, email=candidate["email"],
+            region=self.region,
+            environment=request.environment,
+            email=candidate["email"],
             include_archived=True,
         ):
             keys.append(candidate_key(request.environment, match.record_id))
         staged = StagedFiles()
-        return self.accept(request, operation="candidate.upsert",
-                           payload={"candidate": staged.stage(candidate)},
-                           ordering_keys=keys, staged=staged)
+        return self.accept(
+            request,
+            operation="candidate.upsert",
+            payload={"candidate": staged.stage(candidate)},
+            ordering_keys=keys,
+            staged=staged,
+        )
 
 
 class CandidateWriteApi(CandidateSessionAllowed, WriteView):
-    @extend_schema(tags=["Candidates"], operation_id="candidates_update",
-                   request={"application/json": bodies.candidate_update_body()},
-                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
-                   description="Partial update (schema operation=update): arrays replace, "
-                               "null clears. A candidate session may send only "
-                               '{"privacyConsent": true|false} for its own records; false '
-                               "also archives the record (a second mutation; the 202 names it).")
+    @extend_schema(
+        tags=["Candidates"],
+        operation_id="candidates_update",
+        request={"application/json": bodies.candidate_update_body()},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+        description="Partial update (schema operation=update): arrays replace, "
+        "null clears. A candidate session may send only "
+        '{"privacyConsent": true|false} for its own records; false '
+        "also archives the record (a second mutation; the 202 names it).",
+    )
     @allow_candidate_session
     def patch(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         if is_candidate_session(request):
-            return consent_patch(request, record_id=record_id,
-                                 ordering_key=candidate_key(request.environment, record_id))
+            return consent_patch(
+                request,
+                record_id=record_id,
+                ordering_key=candidate_key(request.environment, record_id),
+            )
         candidate = self.candidate(request, record_id)
-        fields = schema.validate_candidate(region=self.region, operation="update",
-                                           payload=_body(request))
+        fields = schema.validate_candidate(
+            region=self.region, operation="update", payload=_body(request)
+        )
         return self.accept_plan(request, writes.candidate_update_plan(candidate, fields))
 
-    @extend_schema(tags=["Candidates"], operation_id="candidates_delete",
-                   parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
-                   responses={202: ACCEPTED_RESPONSE},
-                   description="Permanent deletion (GDPR erasure) of the candidate, its "
-                               "interactions and files.")
+    @extend_schema(
+        tags=["Candidates"],
+        operation_id="candidates_delete",
+        parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+        description="Permanent deletion (GDPR erasure) of the candidate, its "
+        "interactions and files.",
+    )
     def delete(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         candidate = self.candidate(request, record_id)
@@ -258,15 +330,20 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
 class CandidateArchiveApi(WriteView):
     archived = True
 
-    @extend_schema(tags=["Candidates"], request={"application/json": bodies.reserved_only_body()},
-                   responses={202: ACCEPTED_RESPONSE}, parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(
+        tags=["Candidates"],
+        request={"application/json": bodies.reserved_only_body()},
+        responses={202: ACCEPTED_RESPONSE},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     def post(self, request: Request, candidate_id: str) -> Response:
         candidate = self.candidate(request, candidate_id)
         unknown = sorted(_body(request))
         if unknown:
             raise ValidationFailed(details=[ErrorDetail(k, "Unknown member.") for k in unknown])
         return self.accept_plan(
-            request, writes.candidate_archive_plan(candidate, archived=self.archived))
+            request, writes.candidate_archive_plan(candidate, archived=self.archived)
+        )
 
 
 class CandidateUnarchiveApi(CandidateArchiveApi):
@@ -274,10 +351,14 @@ class CandidateUnarchiveApi(CandidateArchiveApi):
 
 
 class InteractionCreateApi(WriteView):
-    @extend_schema(tags=["Interactions"], operation_id="interactions_create",
-                   request={"application/json": bodies.interactions_create_body()},
-                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
-                   description='Create 1–10 interactions: {"interactions": [...]}.')
+    @extend_schema(
+        tags=["Interactions"],
+        operation_id="interactions_create",
+        request={"application/json": bodies.interactions_create_body()},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+        description='Create 1–10 interactions: {"interactions": [...]}.',
+    )
     def post(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         self.candidate(request, record_id)
@@ -295,49 +376,71 @@ class InteractionCreateApi(WriteView):
                 details += _prefixed(exc, f"interactions[{index}]")
         if details:
             raise ValidationFailed(details=details)
-        return self.accept(request, operation="interaction.create",
-                           payload={"candidateId": record_id, "interactions": validated},
-                           target_ids=[record_id],
-                           ordering_keys=[candidate_key(request.environment, record_id)])
+        return self.accept(
+            request,
+            operation="interaction.create",
+            payload={"candidateId": record_id, "interactions": validated},
+            target_ids=[record_id],
+            ordering_keys=[candidate_key(request.environment, record_id)],
+        )
 
 
 class InteractionWriteApi(WriteView):
     def interaction(self, request: Request, record_id: str) -> Any:
-        interaction = selectors.interaction_get(region=self.region,
-                                                environment=request.environment,
-                                                record_id=record_id)
+        interaction = selectors.interaction_get(
+            region=self.region, environment=request.environment, record_id=record_id
+        )
         if interaction is None:
             raise NotFound("No such interaction.")
         return interaction
 
-    @extend_schema(tags=["Interactions"], operation_id="interactions_update",
-                   request={"application/json": bodies.interaction_update_body()},
-                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE})
+    @extend_schema(
+        tags=["Interactions"],
+        operation_id="interactions_update",
+        request={"application/json": bodies.interaction_update_body()},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+    )
     def patch(self, request: Request, interaction_id: str) -> Response:
         record_id = interaction_id
         self.interaction(request, record_id)
         fields = schema.validate_interaction(operation="update", payload=_body(request))
-        return self.accept(request, operation="interaction.update", payload={"fields": fields},
-                           target_ids=[record_id],
-                           ordering_keys=[interaction_key(request.environment, record_id)])
+        return self.accept(
+            request,
+            operation="interaction.update",
+            payload={"fields": fields},
+            target_ids=[record_id],
+            ordering_keys=[interaction_key(request.environment, record_id)],
+        )
 
-    @extend_schema(tags=["Interactions"], operation_id="interactions_delete",
-                   parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
-                   responses={202: ACCEPTED_RESPONSE})
+    @extend_schema(
+        tags=["Interactions"],
+        operation_id="interactions_delete",
+        parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+    )
     def delete(self, request: Request, interaction_id: str) -> Response:
         record_id = interaction_id
         self.interaction(request, record_id)
-        return self.accept(request, operation="interaction.delete", payload={},
-                           target_ids=[record_id],
-                           ordering_keys=[interaction_key(request.environment, record_id)])
+        return self.accept(
+            request,
+            operation="interaction.delete",
+            payload={},
+            target_ids=[record_id],
+            ordering_keys=[interaction_key(request.environment, record_id)],
+        )
 
 
 class AttachmentAddApi(WriteView):
-    @extend_schema(tags=["Attachments"], operation_id="attachments_add",
-                   request={"application/json": bodies.attachments_body()},
-                   parameters=[IDEMPOTENCY_PARAMETER], responses={202: ACCEPTED_RESPONSE},
-                   description='{"curriculumVitae": [..≤5], "otherAttachments": [..≤5]}, ≥1 '
-                               "file; each file is a public https URL or base64 (≤ 5 MB).")
+    @extend_schema(
+        tags=["Attachments"],
+        operation_id="attachments_add",
+        request={"application/json": bodies.attachments_body()},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+        description='{"curriculumVitae": [..≤5], "otherAttachments": [..≤5]}, ≥1 '
+        "file; each file is a public https URL or base64 (≤ 5 MB).",
+    )
     def post(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         self.candidate(request, record_id)
@@ -346,23 +449,32 @@ class AttachmentAddApi(WriteView):
         if details:
             raise ValidationFailed(details=details)
         staged = StagedFiles()
-        return self.accept(request, operation="attachment.add",
-                           payload={"candidateId": record_id, **staged.stage(files)},
-                           target_ids=[record_id], staged=staged,
-                           ordering_keys=[candidate_key(request.environment, record_id)])
+        return self.accept(
+            request,
+            operation="attachment.add",
+            payload={"candidateId": record_id, **staged.stage(files)},
+            target_ids=[record_id],
+            staged=staged,
+            ordering_keys=[candidate_key(request.environment, record_id)],
+        )
 
 
 class AttachmentRemoveApi(WriteView):
-    @extend_schema(tags=["Attachments"], operation_id="attachments_remove",
-                   parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
-                   responses={202: ACCEPTED_RESPONSE})
+    @extend_schema(
+        tags=["Attachments"],
+        operation_id="attachments_remove",
+        parameters=[CALLBACK_PARAMETER, IDEMPOTENCY_PARAMETER],
+        responses={202: ACCEPTED_RESPONSE},
+    )
     def delete(self, request: Request, candidate_id: str, attachment_id: str) -> Response:
         record_id = candidate_id
         candidate = self.candidate(request, record_id)
         if not candidate.attachments.filter(attachment_id=attachment_id).exists():
             raise NotFound("No such attachment.")
-        return self.accept(request, operation="attachment.remove",
-                           payload={"attachmentId": attachment_id}, target_ids=[record_id],
-                           ordering_keys=[candidate_key(request.environment, record_id)])
-
-
+        return self.accept(
+            request,
+            operation="attachment.remove",
+            payload={"attachmentId": attachment_id},
+            target_ids=[record_id],
+            ordering_keys=[candidate_key(request.environment, record_id)],
+        )

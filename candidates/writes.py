@@ -26,8 +26,9 @@ def interaction_key(environment: str, record_id: str) -> str:
     return f"interaction:{environment}:{record_id}"
 
 
-def identity_keys(region_id: Any, environment: str, *, email: str | None,
-                  phone: str | None) -> list[str]:
+def identity_keys(
+    region_id: Any, environment: str, *, email: str | None, phone: str | None
+) -> list[str]:
     keys = [f"email:{region_id}:{environment}:{email}"] if email else []
     digits = phone_digits(phone) if phone else None
     if digits:
@@ -46,8 +47,9 @@ class WritePlan:
 def _own_keys(candidate: Candidate) -> list[str]:
     return [
         candidate_key(candidate.environment, candidate.record_id),
-        *identity_keys(candidate.region_id, candidate.environment, email=candidate.email,
-                       phone=candidate.phone),
+        *identity_keys(
+            candidate.region_id, candidate.environment, email=candidate.email, phone=candidate.phone
+        ),
     ]
 
 
@@ -55,32 +57,52 @@ def candidate_update_plan(candidate: Candidate, fields: dict[str, Any]) -> Write
     """``fields`` are validated and normalised (``schema.validate_candidate``, update)."""
     keys = _own_keys(candidate)
     if fields.get("email") or fields.get("phone"):
-        keys += identity_keys(candidate.region_id, candidate.environment,
-                              email=fields.get("email"), phone=fields.get("phone"))
+        keys += identity_keys(
+            candidate.region_id,
+            candidate.environment,
+            email=fields.get("email"),
+            phone=fields.get("phone"),
+        )
     return WritePlan("candidate.update", {"fields": fields}, [candidate.record_id], keys)
 
 
 def candidate_archive_plan(candidate: Candidate, *, archived: bool = True) -> WritePlan:
     operation = "candidate.archive" if archived else "candidate.unarchive"
-    return WritePlan(operation, {}, [candidate.record_id],
-                     [candidate_key(candidate.environment, candidate.record_id)])
+    return WritePlan(
+        operation,
+        {},
+        [candidate.record_id],
+        [candidate_key(candidate.environment, candidate.record_id)],
+    )
 
 
 def candidate_delete_plan(candidate: Candidate) -> WritePlan:
     interaction_ids = list(candidate.interactions.values_list("record_id", flat=True))
-    keys = _own_keys(candidate) + [interaction_key(candidate.environment, i)
-                                   for i in interaction_ids]
-    return WritePlan("candidate.delete", {"interactionIds": interaction_ids},
-                     [candidate.record_id], keys)
+    keys = _own_keys(candidate) + [
+        interaction_key(candidate.environment, i) for i in interaction_ids
+    ]
+    return WritePlan(
+        "candidate.delete", {"interactionIds": interaction_ids}, [candidate.record_id], keys
+    )
 
 
-def candidate_write_request(*, candidate: Candidate, plan: WritePlan,
-                            api_key: ApiKey | None = None, idempotency_key: str | None = None,
-                            callback_url: str = "") -> Accepted:
+def candidate_write_request(
+    *,
+    candidate: Candidate,
+    plan: WritePlan,
+    api_key: ApiKey | None = None,
+    idempotency_key: str | None = None,
+    callback_url: str = "",
+) -> Accepted:
     """Queue ``plan`` for the engine (the admin's and the retention job's entry point)."""
     return mutation_accept(
-        region=candidate.region, environment=candidate.environment,
-        operation=plan.operation, payload=plan.payload, api_key=api_key,
-        target_ids=plan.target_ids, ordering_keys=plan.ordering_keys,
-        idempotency_key=idempotency_key, callback_url=callback_url,
+        region=candidate.region,
+        environment=candidate.environment,
+        operation=plan.operation,
+        payload=plan.payload,
+        api_key=api_key,
+        target_ids=plan.target_ids,
+        ordering_keys=plan.ordering_keys,
+        idempotency_key=idempotency_key,
+        callback_url=callback_url,
     )

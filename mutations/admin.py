@@ -18,8 +18,18 @@ class MutationAttemptInline(admin.TabularInline):
     extra = 0
     can_delete = False
     verbose_name_plural = _("Airtable requests (timeline)")
-    fields = ("created_at", "action", "table", "record_count", "status_code", "duration_ms",
-              "error_kind", "error_type", "error_message", "worker")
+    fields = (
+        "created_at",
+        "action",
+        "table",
+        "record_count",
+        "status_code",
+        "duration_ms",
+        "error_kind",
+        "error_type",
+        "error_message",
+        "worker",
+    )
     readonly_fields = fields
     ordering = ("created_at",)
 
@@ -29,8 +39,16 @@ class MutationAttemptInline(admin.TabularInline):
 
 @admin.register(Mutation)
 class MutationAdmin(admin.ModelAdmin):
-    list_display = ("uuid", "operation", "status_badge", "region", "environment", "attempts",
-                    "created_at", "finished_at")
+    list_display = (
+        "uuid",
+        "operation",
+        "status_badge",
+        "region",
+        "environment",
+        "attempts",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("status", "operation", "environment", "region")
     search_fields = ("=uuid", "=idempotency_key", "target_ids")
     date_hierarchy = "created_at"
@@ -39,19 +57,59 @@ class MutationAdmin(admin.ModelAdmin):
     inlines = [MutationAttemptInline]
     actions = ["retry", "cancel"]
     fieldsets = (
-        (None, {"fields": ("uuid", "operation", "status", "region", "environment", "api_key",
-                           "target_ids", "idempotency_key", "callback_url")}),
-        (_("Progress"), {"fields": ("attempts", "next_attempt_at", "lease_owner",
-                                    "lease_expires_at", "created_at", "started_at",
-                                    "finished_at")}),
-        (_("Payload and outcome"), {"fields": ("payload_pretty", "result_pretty",
-                                               "error_pretty")}),
+        (
+            None,
+            {
+                "fields": (
+                    "uuid",
+                    "operation",
+                    "status",
+                    "region",
+                    "environment",
+                    "api_key",
+                    "target_ids",
+                    "idempotency_key",
+                    "callback_url",
+                )
+            },
+        ),
+        (
+            _("Progress"),
+            {
+                "fields": (
+                    "attempts",
+                    "next_attempt_at",
+                    "lease_owner",
+                    "lease_expires_at",
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                )
+            },
+        ),
+        (_("Payload and outcome"), {"fields": ("payload_pretty", "result_pretty", "error_pretty")}),
     )
-    readonly_fields = ("uuid", "operation", "status", "region", "environment", "api_key",
-                       "target_ids", "idempotency_key", "callback_url", "attempts",
-                       "next_attempt_at", "lease_owner", "lease_expires_at", "created_at",
-                       "started_at", "finished_at", "payload_pretty", "result_pretty",
-                       "error_pretty")
+    readonly_fields = (
+        "uuid",
+        "operation",
+        "status",
+        "region",
+        "environment",
+        "api_key",
+        "target_ids",
+        "idempotency_key",
+        "callback_url",
+        "attempts",
+        "next_attempt_at",
+        "lease_owner",
+        "lease_expires_at",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "payload_pretty",
+        "result_pretty",
+        "error_pretty",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -61,15 +119,24 @@ class MutationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Mutation) -> str:
-        colours = {MutationStatus.SUCCEEDED: "#1a7f37", MutationStatus.FAILED: "#cf222e",
-                   MutationStatus.PROCESSING: "#9a6700", MutationStatus.CANCELLED: "#6e7781"}
-        return format_html('<strong style="color:{}">{}</strong>',
-                           colours.get(obj.status, "#0969da"), obj.get_status_display())
+        colours = {
+            MutationStatus.SUCCEEDED: "#1a7f37",
+            MutationStatus.FAILED: "#cf222e",
+            MutationStatus.PROCESSING: "#9a6700",
+            MutationStatus.CANCELLED: "#6e7781",
+        }
+        return format_html(
+            '<strong style="color:{}">{}</strong>',
+            colours.get(obj.status, "#0969da"),
+            obj.get_status_display(),
+        )
 
     @staticmethod
     def _pretty(value: Any) -> str:
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
-                           json.dumps(value, indent=2, ensure_ascii=False, default=str))
+        return format_html(
+            "<pre style='white-space:pre-wrap'>{}</pre>",
+            json.dumps(value, indent=2, ensure_ascii=False, default=str),
+        )
 
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj: Mutation) -> str:
@@ -85,14 +152,26 @@ class MutationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected failed or cancelled mutations"))
     def retry(self, request: HttpRequest, queryset: QuerySet[Mutation]) -> None:
-        retried = [m for m in queryset
-                   if services.mutation_retry(mutation=m).status == MutationStatus.QUEUED]
-        self.message_user(request, _("%(n)d mutation(s) queued again.") % {"n": len(retried)},
-                          messages.SUCCESS if retried else messages.WARNING)
+        retried = [
+            m
+            for m in queryset
+            if services.mutation_retry(mutation=m).status == MutationStatus.QUEUED
+        ]
+        self.message_user(
+            request,
+            _("%(n)d mutation(s) queued again.") % {"n": len(retried)},
+            messages.SUCCESS if retried else messages.WARNING,
+        )
 
     @admin.action(description=_("Cancel the selected queued mutations"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Mutation]) -> None:
-        cancelled = [m for m in queryset
-                     if services.mutation_cancel(mutation=m).status == MutationStatus.CANCELLED]
-        self.message_user(request, _("%(n)d mutation(s) cancelled.") % {"n": len(cancelled)},
-                          messages.SUCCESS if cancelled else messages.WARNING)
+        cancelled = [
+            m
+            for m in queryset
+            if services.mutation_cancel(mutation=m).status == MutationStatus.CANCELLED
+        ]
+        self.message_user(
+            request,
+            _("%(n)d mutation(s) cancelled.") % {"n": len(cancelled)},
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )

@@ -64,7 +64,7 @@ class MutationSerializer(serializers.Serializer):
     callbackUrl = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
     result = serializers.SerializerMethodField(
-        help_text="Record ids in request order ({\"recordIds\": [...], ...}); null until done."
+        help_text='Record ids in request order ({"recordIds": [...], ...}); null until done.'
     )
     error = MutationErrorSerializer(allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")

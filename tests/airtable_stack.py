@@ -46,14 +46,16 @@ class AirtableStack:
     def records(self, table: str, environment: str = PRODUCTION) -> list[dict[str, Any]]:
         return self.emulator.records(self.base_ids[environment], table)
 
-    def remove_select_option(self, table: str, column: str, option: str,
-                             environment: str = PRODUCTION) -> None:
+    def remove_select_option(
+        self, table: str, column: str, option: str, environment: str = PRODUCTION
+    ) -> None:
         """What a staff member does in Airtable's UI (the API cannot): drop a select option."""
         store = self.emulator.store
         with store.lock:
             base = store._require_base(self.base_ids[environment])
-            fld = next(f for f in store._resolve_table(base, table)["fields"]
-                       if f["name"] == column)
+            fld = next(
+                f for f in store._resolve_table(base, table)["fields"] if f["name"] == column
+            )
             choices = fld["options"]["choices"]
             choices[:] = [c for c in choices if c["name"] != option]
 
@@ -71,7 +73,7 @@ class AirtableStack:
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DJANGO_READ_DOT_ENV": "false",
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-                            f"{db['PORT'] or 5432}/{db['NAME']}",
+            f"{db['PORT'] or 5432}/{db['NAME']}",
             "REDIS_URL": settings.REDIS_URL,
             "AIRTABLE_API_URL": settings.AIRTABLE_API_URL,
             "AIRTABLE_CONTENT_URL": settings.AIRTABLE_CONTENT_URL,
@@ -84,10 +86,13 @@ class AirtableStack:
             "LOG_LEVEL": "WARNING",
         }
 
-    def start_engine_process(self, *args: str, extra_env: dict[str, str] | None = None
-                             ) -> subprocess.Popen[bytes]:
+    def start_engine_process(
+        self, *args: str, extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "manage.py", "run_engine", *args],
-            cwd=ROOT, env={**self.subprocess_env(), **(extra_env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env={**self.subprocess_env(), **(extra_env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )

@@ -37,27 +37,68 @@ def port_open(port: int) -> bool:
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
-    process = start(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no"], env={})
+    process = start(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        env={},
+    )
     wait_for(lambda: port_open(port), timeout_s=10, what="redis")
     return process
 
 
 def start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = start([sys.executable, "-m", "gunicorn", "config.wsgi", "--bind",
-                     f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"], env)
+    process = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ],
+        env,
+    )
     wait_for(lambda: port_open(port), timeout_s=30, what="gunicorn")
     return process
 
 
 def start_celery_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return start([sys.executable, "-m", "celery", "-A", "config", "worker", "--queues",
-                  "celery,engine", "--pool", "solo", "--loglevel", "WARNING"], env)
+    return start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--queues",
+            "celery,engine",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+        ],
+        env,
+    )
 
 
 def stop(*processes: subprocess.Popen[bytes] | None) -> None:

@@ -237,8 +237,9 @@ def test_booleans_are_not_coerced(admin_key_client, region):
 @pytest.mark.parametrize("text", ['"a\\u0000b"', '"\\ud800"'])
 def test_unstorable_strings_are_400_not_500(admin_key_client, text):
     body = ('{"code": "x", "name": ' + text + "}").encode()
-    response = admin_key_client.generic("POST", "/api/v2/regions", body,
-                                        content_type="application/json")
+    response = admin_key_client.generic(
+        "POST", "/api/v2/regions", body, content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BAD_REQUEST"
 

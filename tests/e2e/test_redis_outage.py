@@ -36,8 +36,9 @@ def test_writes_survive_a_redis_outage(airtable):
     url = f"http://127.0.0.1:{web_port}/api/v2/candidates"
 
     def post(n: int) -> requests.Response:
-        body = {"candidates": [{"name": f"K {n}", "email": f"k{n}@example.nl",
-                                "privacyConsent": True}]}
+        body = {
+            "candidates": [{"name": f"K {n}", "email": f"k{n}@example.nl", "privacyConsent": True}]
+        }
         return requests.post(url, json=body, headers={"x-api-key": key}, timeout=10)
 
     redis = start_redis(redis_port)
@@ -56,8 +57,14 @@ def test_writes_survive_a_redis_outage(airtable):
         assert Mutation.objects.filter(status="queued").count() == 3
 
         redis = start_redis(redis_port)
-        sweep = subprocess.run([sys.executable, "manage.py", "run_sweeper"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=60)
+        sweep = subprocess.run(
+            [sys.executable, "manage.py", "run_sweeper"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "production: 3 due, engine woken" in sweep.stdout, sweep.stderr
         _wait_all_succeeded(6)
     finally:

@@ -36,11 +36,18 @@ def fuzz_key(db, settings) -> Iterator[str]:
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_every_operation_answers_as_documented(case, fuzz_key):
     # Not positive_data_acceptance: opaque cursors and random ids are schema-valid strings the
     # API rightly refuses (400/404), which that check would count as failures.
-    case.call_and_validate(headers={"x-api-key": fuzz_key},
-                           excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers={"x-api-key": fuzz_key}, excluded_checks=[positive_data_acceptance]
+    )

@@ -33,7 +33,10 @@ def airtable(emulator_process_wide, settings) -> AirtableStack:
     settings.CALLBACK_ALLOW_PRIVATE_HOSTS = True
     stack = AirtableStack(
         emulator=emulator,
-        base_ids={PRODUCTION: settings.AIRTABLE_BASE_ID, SANDBOX: settings.AIRTABLE_SANDBOX_BASE_ID},
+        base_ids={
+            PRODUCTION: settings.AIRTABLE_BASE_ID,
+            SANDBOX: settings.AIRTABLE_SANDBOX_BASE_ID,
+        },
     )
     stack.bootstrap()
     emulator.clear_log()

@@ -9,10 +9,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _accept(region, **kwargs):
-    return mutation_accept(region=region, environment="production", operation="candidate.update",
-                           payload={"fields": {"phase": "matchen"}}, target_ids=["recAAAAAAAAAAAAAA"],
-                           ordering_keys=["candidate:production:recAAAAAAAAAAAAAA"],
-                           **kwargs).mutation
+    return mutation_accept(
+        region=region,
+        environment="production",
+        operation="candidate.update",
+        payload={"fields": {"phase": "matchen"}},
+        target_ids=["recAAAAAAAAAAAAAA"],
+        ordering_keys=["candidate:production:recAAAAAAAAAAAAAA"],
+        **kwargs,
+    ).mutation
 
 
 def test_changelist_filters_and_detail_render(admin_client, region):
@@ -33,15 +38,17 @@ def test_cancel_then_retry_through_services(admin_client, region):
     mutation.refresh_from_db()
     assert mutation.status == "queued" and mutation.finished_at is None
     assert list(MutationKey.objects.filter(mutation=mutation).values_list("key", flat=True)) == [
-        "candidate:production:recAAAAAAAAAAAAAA"]
+        "candidate:production:recAAAAAAAAAAAAAA"
+    ]
 
 
 def test_succeeded_mutations_cannot_be_retried_or_cancelled(admin_client, region):
     mutation = _accept(region)
     Mutation.objects.filter(pk=mutation.pk).update(status="succeeded")
     for action in ("retry", "cancel"):
-        admin_client.post("/admin/mutations/mutation/",
-                          {"action": action, "_selected_action": [mutation.pk]})
+        admin_client.post(
+            "/admin/mutations/mutation/", {"action": action, "_selected_action": [mutation.pk]}
+        )
     mutation.refresh_from_db()
     assert mutation.status == "succeeded"
 
@@ -53,6 +60,7 @@ def test_scrubbed_mutations_are_not_retried(region):
 
     mutation = _accept(region)
     Mutation.objects.filter(pk=mutation.pk).update(
-        status="failed", scrubbed_at=timezone.now(), payload={"scrubbed": True})
+        status="failed", scrubbed_at=timezone.now(), payload={"scrubbed": True}
+    )
     mutation.refresh_from_db()
     assert mutation_retry(mutation=mutation).status == "failed"

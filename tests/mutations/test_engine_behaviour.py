@@ -22,8 +22,9 @@ def _person(n: int, **extra) -> dict:
 
 
 def _post(client, candidates, **reserved):
-    response = client.post("/api/v2/candidates", {"candidates": candidates, **reserved},
-                           format="json")
+    response = client.post(
+        "/api/v2/candidates", {"candidates": candidates, **reserved}, format="json"
+    )
     assert response.status_code == 202, response.content
     return Mutation.objects.get(uuid=response.json()["data"]["mutationId"])
 
@@ -46,12 +47,11 @@ def test_later_mutation_on_a_record_waits_for_the_earlier(region_client, airtabl
     assert mutation_claim_batch(environment="production", owner="w2") == (None, [])
 
 
-def test_upsert_never_overtakes_the_create_of_the_same_person(
-    region_client, airtable, run_engine
-):
+def test_upsert_never_overtakes_the_create_of_the_same_person(region_client, airtable, run_engine):
     _post(region_client, [_person(1)])
-    response = region_client.post("/api/v2/candidates/upsert",
-                                  _person(1, phase="matchen"), format="json")
+    response = region_client.post(
+        "/api/v2/candidates/upsert", _person(1, phase="matchen"), format="json"
+    )
     assert response.status_code == 202
     first, _ = mutation_claim_batch(environment="production", owner="w1")
     assert [p.mutation.operation for p in first.parts] == ["candidate.create"]
@@ -67,8 +67,7 @@ def test_requests_combine_mutations_up_to_ten_records(region_client, airtable, r
     for start in (0, 4, 8):
         _post(region_client, [_person(start + i) for i in range(4)])
     run_engine()
-    writes = [e for e in airtable.emulator.log_entries(airtable.base_id)
-              if e["method"] == "PATCH"]
+    writes = [e for e in airtable.emulator.log_entries(airtable.base_id) if e["method"] == "PATCH"]
     assert [e["record_count"] for e in writes] == [10, 2]
     assert Mutation.objects.filter(status="succeeded").count() == 3
     assert len(airtable.records("Kandidaten")) == 12
@@ -80,8 +79,9 @@ def test_regions_are_served_round_robin(airtable, run_engine, settings):
         from rest_framework.test import APIClient
 
         client = APIClient()
-        client.credentials(HTTP_X_API_KEY=api_key_create(
-            region=RegionFactory(code=code), name="k").full_key)
+        client.credentials(
+            HTTP_X_API_KEY=api_key_create(region=RegionFactory(code=code), name="k").full_key
+        )
         clients[code] = client
     for n in range(30):  # the big region submits first, ten candidates at a time
         _post(clients["groot"], [_person(100 * n + i) for i in range(10)])
@@ -92,14 +92,13 @@ def test_regions_are_served_round_robin(airtable, run_engine, settings):
     assert small.status == "succeeded"
 
 
-def test_expired_lease_is_taken_over_and_the_stale_worker_cannot_finish(
-    region_client, airtable
-):
+def test_expired_lease_is_taken_over_and_the_stale_worker_cannot_finish(region_client, airtable):
     _post(region_client, [_person(1)])
     batch, _ = mutation_claim_batch(environment="production", owner="stalled")
     mutation = batch.parts[0].mutation
     Mutation.objects.filter(pk=mutation.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1))
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     takeover, _ = mutation_claim_batch(environment="production", owner="fresh")
     assert takeover.parts[0].mutation.pk == mutation.pk
     assert mutation_finish(mutation=mutation, owner="stalled", status="succeeded") is False
@@ -170,11 +169,16 @@ def test_idempotent_replay_and_conflict(region_client, airtable):
     replay = region_client.post("/api/v2/candidates", body, format="json")
     assert first.status_code == replay.status_code == 202
     assert replay.json()["data"] == first.json()["data"]
-    by_header = region_client.post("/api/v2/candidates", {"candidates": [_person(1)]},
-                                   format="json", HTTP_IDEMPOTENCY_KEY="import-2026-11-22")
+    by_header = region_client.post(
+        "/api/v2/candidates",
+        {"candidates": [_person(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="import-2026-11-22",
+    )
     assert by_header.json()["data"]["mutationId"] == first.json()["data"]["mutationId"]
     changed = region_client.post(
-        "/api/v2/candidates", {**body, "candidates": [_person(2)]}, format="json")
+        "/api/v2/candidates", {**body, "candidates": [_person(2)]}, format="json"
+    )
     assert changed.status_code == 409
     assert changed.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT"
     assert Mutation.objects.count() == 1
@@ -194,10 +198,12 @@ def test_idempotency_keys_are_per_region_and_environment(
     body = {"candidates": [_person(1)], "idempotencyKey": "same"}
     ids = {
         region_client.post("/api/v2/candidates", body, format="json").json()["data"]["mutationId"],
-        region_client.post("/api/sandbox/candidates", body,
-                           format="json").json()["data"]["mutationId"],
-        other_region_client.post("/api/v2/candidates", body,
-                                 format="json").json()["data"]["mutationId"],
+        region_client.post("/api/sandbox/candidates", body, format="json").json()["data"][
+            "mutationId"
+        ],
+        other_region_client.post("/api/v2/candidates", body, format="json").json()["data"][
+            "mutationId"
+        ],
     }
     assert len(ids) == 3
 
@@ -212,8 +218,17 @@ def test_upload_retried_after_ambiguous_timeout_is_not_duplicated(
     airtable.emulator.set_faults(airtable.base_id, timeout_after_write_rate=1.0, timeout_s=1.5)
     response = region_client.post(
         f"/api/v2/candidates/{candidate.record_id}/attachments",
-        {"curriculumVitae": [{"filename": "cv.txt", "contentType": "text/plain",
-                              "base64": base64.b64encode(b"cv").decode()}]}, format="json")
+        {
+            "curriculumVitae": [
+                {
+                    "filename": "cv.txt",
+                    "contentType": "text/plain",
+                    "base64": base64.b64encode(b"cv").decode(),
+                }
+            ]
+        },
+        format="json",
+    )
     mutation = Mutation.objects.get(uuid=response.json()["data"]["mutationId"])
     for _ in range(4):  # get, upload (times out after storing the file) ...
         engine_tick(environment="production", owner="w")

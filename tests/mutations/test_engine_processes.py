@@ -22,8 +22,12 @@ WAIT_LIMIT_S = 180
 
 
 def _candidate(region_code: str, n: int) -> dict:
-    return {"name": f"Kandidaat {region_code} {n}", "email": f"k{n}@{region_code}.example.nl",
-            "privacyConsent": True, "phone": f"06{n:08d}"}
+    return {
+        "name": f"Kandidaat {region_code} {n}",
+        "email": f"k{n}@{region_code}.example.nl",
+        "privacyConsent": True,
+        "phone": f"06{n:08d}",
+    }
 
 
 def _client(code: str) -> APIClient:
@@ -108,22 +112,30 @@ def test_exactly_once_under_faults_and_a_killed_worker(airtable, settings):
     settings.MUTATION_LEASE_S = 4
     settings.MUTATION_BACKOFF_BASE_S = 0.2
     settings.MUTATION_BACKOFF_MAX_S = 2
-    airtable.emulator.set_faults(airtable.base_id, error_rate=0.2,
-                                 timeout_after_write_rate=0.1, timeout_s=2, seed=7)
+    airtable.emulator.set_faults(
+        airtable.base_id, error_rate=0.2, timeout_after_write_rate=0.1, timeout_s=2, seed=7
+    )
     clients = {code: _client(code) for code in ("noord", "zuid")}
     total = _submit(clients["noord"], "noord", 60, 3) + _submit(clients["zuid"], "zuid", 40, 1)
     expected_mutations = Mutation.objects.count()
 
-    env = {"MUTATION_LEASE_S": "4", "MUTATION_BACKOFF_BASE_S": "0.2",
-           "MUTATION_BACKOFF_MAX_S": "2", "MUTATION_MAX_ATTEMPTS": "30"}
+    env = {
+        "MUTATION_LEASE_S": "4",
+        "MUTATION_BACKOFF_BASE_S": "0.2",
+        "MUTATION_BACKOFF_MAX_S": "2",
+        "MUTATION_MAX_ATTEMPTS": "30",
+    }
     victim = airtable.start_engine_process(extra_env=env)
     survivor = airtable.start_engine_process(extra_env=env)
     try:
         # Kill one worker while it holds claimed mutations (mid-batch).
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not Mutation.objects.filter(
-            status=MutationStatus.PROCESSING, lease_owner__endswith=f":{victim.pid}"
-        ).exists():
+        while (
+            time.monotonic() < deadline
+            and not Mutation.objects.filter(
+                status=MutationStatus.PROCESSING, lease_owner__endswith=f":{victim.pid}"
+            ).exists()
+        ):
             time.sleep(0.01)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
@@ -167,18 +179,25 @@ def test_back_to_back_writes_to_one_candidate_end_in_order(airtable):
     client = _client("noord")
     workers = [airtable.start_engine_process() for _ in range(2)]
     try:
-        created = client.post("/api/v2/candidates",
-                              {"candidates": [_candidate("noord", 1)]}, format="json")
+        created = client.post(
+            "/api/v2/candidates", {"candidates": [_candidate("noord", 1)]}, format="json"
+        )
         assert created.status_code == 202
         # An upsert of the same person, sent before the create ran, must not overtake it.
-        upsert = client.post("/api/v2/candidates/upsert",
-                             {**_candidate("noord", 1), "phase": "matchen"}, format="json")
+        upsert = client.post(
+            "/api/v2/candidates/upsert",
+            {**_candidate("noord", 1), "phase": "matchen"},
+            format="json",
+        )
         assert upsert.status_code == 202
         _wait_until_final(2, workers)
         record_id = Mutation.objects.get(operation="candidate.create").result["recordIds"][0]
         url = f"/api/v2/candidates/{record_id}"
-        for body in ({"phase": "oriënteren"}, {"phase": "voorbereiden", "city": "Zwolle"},
-                     {"phase": "in opleiding"}):
+        for body in (
+            {"phase": "oriënteren"},
+            {"phase": "voorbereiden", "city": "Zwolle"},
+            {"phase": "in opleiding"},
+        ):
             assert client.patch(url, body, format="json").status_code == 202
         assert client.post(f"{url}/archive").status_code == 202
         _wait_until_final(6, workers)
@@ -188,7 +207,16 @@ def test_back_to_back_writes_to_one_candidate_end_in_order(airtable):
     assert len(records) == 1
     fields = records[0]["fields"]
     assert (fields["Fase"], fields["Plaats"], fields["Gearchiveerd"]) == (
-        "in opleiding", "Zwolle", True)
+        "in opleiding",
+        "Zwolle",
+        True,
+    )
     operations = list(Mutation.objects.order_by("finished_at").values_list("operation", flat=True))
-    assert operations == ["candidate.create", "candidate.upsert", "candidate.update",
-                          "candidate.update", "candidate.update", "candidate.archive"]
+    assert operations == [
+        "candidate.create",
+        "candidate.upsert",
+        "candidate.update",
+        "candidate.update",
+        "candidate.update",
+        "candidate.archive",
+    ]

@@ -7,8 +7,14 @@ from mutations.models import Mutation
 
 pytestmark = pytest.mark.django_db
 
-ANNA = {"name": "Anna de Vries", "email": "Anna@Example.nl", "privacyConsent": True,
-        "phone": "06 12345678", "phase": "nieuw", "sectors": ["Primair onderwijs"]}
+ANNA = {
+    "name": "Anna de Vries",
+    "email": "Anna@Example.nl",
+    "privacyConsent": True,
+    "phone": "06 12345678",
+    "phase": "nieuw",
+    "sectors": ["Primair onderwijs"],
+}
 
 
 def test_create_reaches_airtable_and_mirror(region_client, airtable, run_engine):

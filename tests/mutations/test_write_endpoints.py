@@ -38,8 +38,14 @@ def _accept(response, status=202):
     body = response.json()
     if status == 202:
         data = body["data"]
-        assert set(data) == {"mutationId", "status", "operation", "idempotencyKey",
-                             "callbackUrl", "links"}
+        assert set(data) == {
+            "mutationId",
+            "status",
+            "operation",
+            "idempotencyKey",
+            "callbackUrl",
+            "links",
+        }
         assert data["status"] == "queued"
         assert response["Location"] == data["links"]["self"]
     return body
@@ -68,7 +74,9 @@ def test_create_stores_exactly_what_was_sent(region_client, airtable, run_engine
     candidate = _create(region_client, run_engine)
     record = _only_record(airtable)
     fields = record["fields"]
-    assert {k: v for k, v in fields.items() if k not in {"Laatst gewijzigd", "API Mutation Key"}} == {
+    assert {
+        k: v for k, v in fields.items() if k not in {"Laatst gewijzigd", "API Mutation Key"}
+    } == {
         "Naam": "Anna de Vries",
         "E-mail": "anna@example.nl",
         "Telefoon": "+31612345678",
@@ -100,10 +108,17 @@ def test_create_with_inline_interactions_and_files(region_client, airtable, run_
     pdf = base64.b64encode(b"%PDF-1.4 cv").decode()
     candidate = {
         **ANNA,
-        "interactions": [{"type": "Telefonisch", "performedAt": "2026-11-01T10:00:00Z",
-                          "subject": "Eerste gesprek", "durationMinutes": 15}],
-        "curriculumVitae": [{"filename": "cv.pdf", "contentType": "application/pdf",
-                             "base64": pdf}],
+        "interactions": [
+            {
+                "type": "Telefonisch",
+                "performedAt": "2026-11-01T10:00:00Z",
+                "subject": "Eerste gesprek",
+                "durationMinutes": 15,
+            }
+        ],
+        "curriculumVitae": [
+            {"filename": "cv.pdf", "contentType": "application/pdf", "base64": pdf}
+        ],
         "otherAttachments": [{"url": "https://files.example.org/diploma.pdf"}],
     }
     created = _create(region_client, run_engine, candidate)
@@ -121,8 +136,11 @@ def test_create_with_inline_interactions_and_files(region_client, airtable, run_
 def test_update_archive_unarchive_delete(region_client, airtable, run_engine):
     candidate = _create(region_client, run_engine)
     url = f"/api/v2/candidates/{candidate.record_id}"
-    _accept(region_client.patch(url, {"phase": "matchen", "city": None,
-                                      "sectors": ["Hoger onderwijs"]}, format="json"))
+    _accept(
+        region_client.patch(
+            url, {"phase": "matchen", "city": None, "sectors": ["Hoger onderwijs"]}, format="json"
+        )
+    )
     run_engine()
     fields = _only_record(airtable)["fields"]
     assert fields["Fase"] == "matchen" and "Plaats" not in fields
@@ -146,10 +164,17 @@ def test_update_archive_unarchive_delete(region_client, airtable, run_engine):
 
 
 def test_delete_erases_interactions_too(region_client, airtable, run_engine):
-    candidate = _create(region_client, run_engine, {**ANNA, "interactions": [
-        {"type": "E-mail", "performedAt": "2026-11-01T10:00:00Z"},
-        {"type": "Adviesgesprek", "performedAt": "2026-11-02T10:00:00Z"},
-    ]})
+    candidate = _create(
+        region_client,
+        run_engine,
+        {
+            **ANNA,
+            "interactions": [
+                {"type": "E-mail", "performedAt": "2026-11-01T10:00:00Z"},
+                {"type": "Adviesgesprek", "performedAt": "2026-11-02T10:00:00Z"},
+            ],
+        },
+    )
     assert len(airtable.records("Interacties")) == 2
     _accept(region_client.delete(f"/api/v2/candidates/{candidate.record_id}"))
     run_engine()
@@ -162,9 +187,13 @@ def test_upsert_creates_then_updates_by_email_then_phone(region_client, airtable
     run_engine()
     first = Mutation.objects.get()
     assert first.result["created"] is True
-    _accept(region_client.post("/api/v2/candidates/upsert",
-                               {**ANNA, "email": "ANNA@example.nl", "phase": "werkzaam"},
-                               format="json"))
+    _accept(
+        region_client.post(
+            "/api/v2/candidates/upsert",
+            {**ANNA, "email": "ANNA@example.nl", "phase": "werkzaam"},
+            format="json",
+        )
+    )
     run_engine()
     record = _only_record(airtable)
     assert record["fields"]["Fase"] == "werkzaam"
@@ -180,8 +209,15 @@ def test_interactions_create_update_delete(region_client, airtable, run_engine):
     candidate = _create(region_client, run_engine)
     response = region_client.post(
         f"/api/v2/candidates/{candidate.record_id}/interactions",
-        {"interactions": [{"type": "Persoonlijk", "performedAt": "2026-11-03T09:30:00Z",
-                           "summary": "Kennismaking op school"}]},
+        {
+            "interactions": [
+                {
+                    "type": "Persoonlijk",
+                    "performedAt": "2026-11-03T09:30:00Z",
+                    "summary": "Kennismaking op school",
+                }
+            ]
+        },
         format="json",
     )
     _accept(response)
@@ -203,10 +239,14 @@ def test_attachments_add_and_remove(region_client, airtable, run_engine):
     candidate = _create(region_client, run_engine)
     url = f"/api/v2/candidates/{candidate.record_id}/attachments"
     body = {
-        "curriculumVitae": [{"filename": "cv.txt", "contentType": "text/plain",
-                             "base64": base64.b64encode(b"Anna, leraar").decode()}],
-        "otherAttachments": [{"url": "https://files.example.org/vog.pdf",
-                              "filename": "vog.pdf"}],
+        "curriculumVitae": [
+            {
+                "filename": "cv.txt",
+                "contentType": "text/plain",
+                "base64": base64.b64encode(b"Anna, leraar").decode(),
+            }
+        ],
+        "otherAttachments": [{"url": "https://files.example.org/vog.pdf", "filename": "vog.pdf"}],
     }
     _accept(region_client.post(url, body, format="json"))
     run_engine()
@@ -221,23 +261,56 @@ def test_attachments_add_and_remove(region_client, airtable, run_engine):
 
 
 def test_invalid_payloads_are_422_with_every_violation_and_no_mutation(region_client, airtable):
-    response = region_client.post("/api/v2/candidates", {"candidates": [
-        {"name": "", "email": "not-an-email", "privacyConsent": False, "phase": "klaar",
-         "shoeSize": 42},
-        {"name": "B", "email": "b@example.nl", "privacyConsent": True},
-    ], "extra": 1}, format="json")
+    response = region_client.post(
+        "/api/v2/candidates",
+        {
+            "candidates": [
+                {
+                    "name": "",
+                    "email": "not-an-email",
+                    "privacyConsent": False,
+                    "phase": "klaar",
+                    "shoeSize": 42,
+                },
+                {"name": "B", "email": "b@example.nl", "privacyConsent": True},
+            ],
+            "extra": 1,
+        },
+        format="json",
+    )
     body = _accept(response, 422)
     fields = {d["field"] for d in body["error"]["details"]}
-    assert fields == {"extra", "candidates[0].name", "candidates[0].email",
-                      "candidates[0].privacyConsent", "candidates[0].phase",
-                      "candidates[0].shoeSize"}
-    response = region_client.post("/api/v2/candidates", {"candidates": [
-        {"name": "", "email": "not-an-email", "privacyConsent": False, "phase": "klaar",
-         "shoeSize": 42}]}, format="json")
+    assert fields == {
+        "extra",
+        "candidates[0].name",
+        "candidates[0].email",
+        "candidates[0].privacyConsent",
+        "candidates[0].phase",
+        "candidates[0].shoeSize",
+    }
+    response = region_client.post(
+        "/api/v2/candidates",
+        {
+            "candidates": [
+                {
+                    "name": "",
+                    "email": "not-an-email",
+                    "privacyConsent": False,
+                    "phase": "klaar",
+                    "shoeSize": 42,
+                }
+            ]
+        },
+        format="json",
+    )
     fields = {d["field"] for d in _accept(response, 422)["error"]["details"]}
-    assert fields == {"candidates[0].name", "candidates[0].email",
-                      "candidates[0].privacyConsent", "candidates[0].phase",
-                      "candidates[0].shoeSize"}
+    assert fields == {
+        "candidates[0].name",
+        "candidates[0].email",
+        "candidates[0].privacyConsent",
+        "candidates[0].phase",
+        "candidates[0].shoeSize",
+    }
     for body in ({"candidates": []}, {"candidates": [ANNA] * 11}, {"candidates": "x"}, {}):
         assert region_client.post("/api/v2/candidates", body, format="json").status_code == 422
     assert not Mutation.objects.exists()
@@ -246,8 +319,10 @@ def test_invalid_payloads_are_422_with_every_violation_and_no_mutation(region_cl
 def test_bad_callback_url_is_422(region_client, airtable, settings):
     settings.CALLBACK_ALLOW_PRIVATE_HOSTS = False
     response = region_client.post(
-        "/api/v2/candidates", {"candidates": [ANNA], "callbackUrl": "http://127.0.0.1/hook"},
-        format="json")
+        "/api/v2/candidates",
+        {"candidates": [ANNA], "callbackUrl": "http://127.0.0.1/hook"},
+        format="json",
+    )
     assert [d["field"] for d in _accept(response, 422)["error"]["details"]] == ["callbackUrl"]
     assert not Mutation.objects.exists()
 
@@ -255,8 +330,11 @@ def test_bad_callback_url_is_422(region_client, airtable, settings):
 def test_foreign_ids_are_404_and_create_no_mutation(
     region_client, other_region_client, airtable, run_engine
 ):
-    candidate = _create(region_client, run_engine, {**ANNA, "interactions": [
-        {"type": "E-mail", "performedAt": "2026-11-01T10:00:00Z"}]})
+    candidate = _create(
+        region_client,
+        run_engine,
+        {**ANNA, "interactions": [{"type": "E-mail", "performedAt": "2026-11-01T10:00:00Z"}]},
+    )
     before = Mutation.objects.count()
     interaction = Interaction.objects.get()
     rid, iid = candidate.record_id, interaction.record_id
@@ -265,10 +343,16 @@ def test_foreign_ids_are_404_and_create_no_mutation(
         ("delete", f"/api/v2/candidates/{rid}", None),
         ("post", f"/api/v2/candidates/{rid}/archive", None),
         ("post", f"/api/v2/candidates/{rid}/unarchive", None),
-        ("post", f"/api/v2/candidates/{rid}/interactions",
-         {"interactions": [{"type": "E-mail", "performedAt": "2026-11-01T10:00:00Z"}]}),
-        ("post", f"/api/v2/candidates/{rid}/attachments",
-         {"otherAttachments": [{"url": "https://files.example.org/a.pdf"}]}),
+        (
+            "post",
+            f"/api/v2/candidates/{rid}/interactions",
+            {"interactions": [{"type": "E-mail", "performedAt": "2026-11-01T10:00:00Z"}]},
+        ),
+        (
+            "post",
+            f"/api/v2/candidates/{rid}/attachments",
+            {"otherAttachments": [{"url": "https://files.example.org/a.pdf"}]},
+        ),
         ("delete", f"/api/v2/candidates/{rid}/attachments/attXXXXXXXXXXXXXX", None),
         ("patch", f"/api/v2/interactions/{iid}", {"subject": "x"}),
         ("delete", f"/api/v2/interactions/{iid}", None),
@@ -299,8 +383,7 @@ def test_mutation_status_endpoints(region_client, other_region_client, airtable,
 
 
 def test_sandbox_writes_go_to_the_sandbox_base(region_client, airtable, run_engine):
-    response = region_client.post("/api/sandbox/candidates", {"candidates": [ANNA]},
-                                  format="json")
+    response = region_client.post("/api/sandbox/candidates", {"candidates": [ANNA]}, format="json")
     _accept(response)
     run_engine("sandbox")
     assert airtable.records("Kandidaten") == []

@@ -43,12 +43,13 @@ class Command(BaseCommand):
             User.objects.create_superuser("admin", "admin@example.nl", password)
         self._save({"api_key": key, "admin_password": password})
         base = options["base_url"]
+        shown_password = password or "<unchanged>"
         self.stdout.write(
             "\n".join(
                 [
                     "",
                     "Onderwijsregio ATS — local stack",
-                    f"  Admin:    {base}/admin/  (user: admin, password: {password or '<unchanged>'})",
+                    f"  Admin:    {base}/admin/  (user: admin, password: {shown_password})",
                     f"  API docs: {base}/api/docs/",
                     f"  Region:   {region.code}",
                     f"  API key:  {key}",
