@@ -36,6 +36,17 @@ test-sqlite: install
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not postgres_only"
 
+# Benchmarks, fuzzing and drills: programs, not tests (see README and docs/performance.md).
+bench: install
+	command -v hey >/dev/null || (apt-get install -y hey || (apt-get update && apt-get install -y hey))
+	$(BIN)/python bench/run_all.py
+
+fuzz: install
+	$(BIN)/python bench/fuzz.py
+
+drill: install
+	$(BIN)/python bench/drill.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

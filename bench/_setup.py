@@ -28,7 +28,12 @@ def ensure_database(name: str = BENCH_DB) -> str:
 
 
 def configure_environment(
-    *, airtable_url: str, base_id: str, sandbox_base_id: str, extra: dict[str, str] | None = None
+    *,
+    airtable_url: str,
+    base_id: str,
+    sandbox_base_id: str,
+    extra: dict[str, str] | None = None,
+    database: str = BENCH_DB,
 ) -> dict[str, str]:
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
@@ -36,7 +41,7 @@ def configure_environment(
         "DJANGO_READ_DOT_ENV": "false",
         "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "DATABASE_URL": ensure_database(),
+        "DATABASE_URL": ensure_database(database),
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
         "AIRTABLE_API_URL": airtable_url,
         "AIRTABLE_CONTENT_URL": airtable_url,

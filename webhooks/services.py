@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
@@ -88,7 +89,7 @@ def isoformat(value: datetime | None) -> str | None:
 
 def retry_delay_s(attempt: int) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-    base = RETRY_DELAYS_S[attempt - 1]
+    base = RETRY_DELAYS_S[attempt - 1] * settings.WEBHOOK_RETRY_TIME_SCALE
     return base * (1 + random.uniform(0, RETRY_JITTER))
 
 

@@ -11,6 +11,8 @@ API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
 API_KEY_LAST_USED_RESOLUTION_S = 60
 API_CURSOR_SALT = "ats.api.cursor"
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)
+# Fault drills compress the callback retry schedule (10 s … 12 h) by this factor; 1 in production.
+WEBHOOK_RETRY_TIME_SCALE = env.float("WEBHOOK_RETRY_TIME_SCALE", default=1.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

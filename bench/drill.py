@@ -1,0 +1,437 @@
+"""``make drill``: fault drills against a running stack, each ending with the same checks.
+
+    .venv/bin/python bench/drill.py [--only NAME ...] [--candidates 60]
+
+The stack is real and private to the drill: gunicorn, two engine workers (``run_engine``), a
+Celery worker and beat, a private Redis, the Airtable emulator (5 requests/s) and a callback
+receiver. Time is compressed for the drill only: leases of 10 s instead of 120 s, callback
+retries at 1/100 of the production schedule.
+
+After every drill: every accepted write ended exactly once (succeeded), Airtable holds no
+duplicate, the mirror equals Airtable, and every callback was delivered exactly once.
+NOTE: the Postgres drill restarts the machine's Postgres server; run drills on a machine (or
+at a moment) where nothing else depends on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+from _setup import ROOT, TOKEN, configure_environment, setup_django
+
+SETTLE_TIMEOUT_S = 240
+COMPRESSION = {
+    "MUTATION_LEASE_S": "10",
+    "MUTATION_BACKOFF_BASE_S": "0.5",
+    "MUTATION_BACKOFF_MAX_S": "5",
+    "MUTATION_MAX_ATTEMPTS": "30",
+    "AIRTABLE_READ_TIMEOUT_S": "2",
+    "WEBHOOK_RETRY_TIME_SCALE": "0.01",
+    "API_RATE_LIMIT_PER_S": "100000",
+    "API_RATE_LIMIT_BURST": "100000",
+    "WORKER_CONCURRENCY": "2",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_port(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"port {port} did not open")
+
+
+class Receiver:
+    """The integrator's callback endpoint; can be taken down (connections refused)."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.received: list[tuple[str, str]] = []  # (mutationId, status)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/ats"
+
+    def up(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with receiver._lock:
+                    receiver.received.append((body["mutationId"], body["status"]))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(mutation_id for mutation_id, _ in self.received)
+
+
+class Stack:
+    def __init__(self) -> None:
+        from airtable.emulator import EmulatorServer
+
+        self.emulator = EmulatorServer(port=0, token=TOKEN, rate_limit_per_s=0).start()
+        self.base_id = "appDrillProduct01"
+        self.redis_port = _free_port()
+        self.web_port = _free_port()
+        self.receiver = Receiver()
+        self.env = configure_environment(
+            airtable_url=self.emulator.url,
+            base_id=self.base_id,
+            sandbox_base_id="appDrillSandbox01",
+            extra={**COMPRESSION, "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0"},
+            database="ats_drill",
+        )
+        self.redis: subprocess.Popen | None = None
+        self.web: subprocess.Popen | None = None
+        self.engines: list[subprocess.Popen] = []
+        self.celery: list[subprocess.Popen] = []
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            list(args), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def start_redis(self) -> None:
+        self.redis = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.redis_port)
+
+    def stop_redis(self) -> None:
+        if self.redis is not None:
+            self.redis.terminate()
+            self.redis.wait(timeout=10)
+            self.redis = None
+
+    def start_engine(self) -> None:
+        self.engines.append(self._spawn(sys.executable, "manage.py", "run_engine"))
+
+    def start(self) -> None:
+        from airtable.gateway import gateway_for_environment
+        from airtable.layout import layout_bootstrap
+        from candidates.airtable_layout import build_base_layout
+
+        self.start_redis()
+        for environment in ("production", "sandbox"):
+            layout_bootstrap(gateway_for_environment(environment), build_base_layout())
+        self.emulator.set_config(rate_limit_per_s=5, penalty_s=30)
+        self.receiver.up()
+        self.web = self._spawn(
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{self.web_port}",
+            "--log-level",
+            "error",
+        )
+        _wait_port(self.web_port)
+        for _ in range(2):
+            self.start_engine()
+        self.celery = [
+            self._spawn(
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--queues",
+                "celery",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "ERROR",
+            ),
+            self._spawn(
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "ERROR",
+                "--schedule",
+                str(Path("var") / "drill-celerybeat"),
+            ),
+        ]
+
+    def stop(self) -> None:
+        for process in [*self.engines, *self.celery, self.web]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in [*self.engines, *self.celery, self.web]:
+            if process is not None:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        self.stop_redis()
+        self.receiver.down()
+        self.emulator.stop()
+
+
+class Submitter:
+    """Posts candidates with idempotency keys, retrying through outages (a client would)."""
+
+    def __init__(self, stack: Stack, key: str) -> None:
+        self.stack = stack
+        self.key = key
+        self.accepted: set[str] = set()
+        self.candidates = 0
+
+    def submit(self, tag: str, count: int, per_request: int = 3) -> None:
+        url = f"http://127.0.0.1:{self.stack.web_port}/api/v2/candidates"
+        for start in range(0, count, per_request):
+            size = min(per_request, count - start)
+            body = {
+                "candidates": [
+                    {
+                        "name": f"Drill {tag} {start + i}",
+                        "privacyConsent": True,
+                        "email": f"{tag}-{start + i}@drill.example.nl",
+                    }
+                    for i in range(size)
+                ],
+                "idempotencyKey": f"{tag}-{start}",
+                "callbackUrl": self.stack.receiver.url,
+            }
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    response = requests.post(
+                        url, json=body, timeout=10, headers={"x-api-key": self.key}
+                    )
+                    if response.status_code == 202:
+                        self.accepted.add(response.json()["data"]["mutationId"])
+                        self.candidates += size
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"could not submit {tag}-{start}")
+                time.sleep(0.5)
+
+    def in_background(self, tag: str, count: int) -> threading.Thread:
+        thread = threading.Thread(target=self.submit, args=(tag, count), daemon=True)
+        thread.start()
+        return thread
+
+
+def _settle(stack: Stack, submitter: Submitter) -> str | None:
+    from django.db import close_old_connections
+
+    from mutations.models import Mutation
+    from webhooks.models import Delivery
+
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        close_old_connections()
+        try:
+            open_mutations = Mutation.objects.filter(status__in=["queued", "processing"]).count()
+            pending = Delivery.objects.filter(status="pending").count()
+        except Exception:  # the database may be restarting
+            time.sleep(1)
+            continue
+        delivered = stack.receiver.counts()
+        if not open_mutations and not pending and submitter.accepted <= set(delivered):
+            return None
+        time.sleep(1)
+    return f"not settled after {SETTLE_TIMEOUT_S}s"
+
+
+def _verify(stack: Stack, submitter: Submitter) -> list[str]:
+    from django.db import close_old_connections
+
+    from candidates.models import Candidate
+    from mutations.models import Mutation
+
+    close_old_connections()
+    problems = []
+    statuses = Counter(Mutation.objects.values_list("status", flat=True))
+    if set(statuses) != {"succeeded"} or sum(statuses.values()) != len(submitter.accepted):
+        problems.append(f"mutations {dict(statuses)} for {len(submitter.accepted)} accepted")
+    records = stack.emulator.records(stack.base_id, "Kandidaten")
+    keys = Counter(r["fields"].get("API Mutation Key") for r in records)
+    if len(records) != submitter.candidates:
+        problems.append(f"Airtable holds {len(records)} records, {submitter.candidates} sent")
+    if keys and max(keys.values()) > 1:
+        problems.append(f"{sum(1 for n in keys.values() if n > 1)} duplicated mutation keys")
+    airtable = {r["id"]: (r["fields"].get("Naam"), r["fields"].get("E-mail")) for r in records}
+    mirror = {
+        c.record_id: (c.name, c.email) for c in Candidate.objects.filter(environment="production")
+    }
+    if airtable != mirror:
+        problems.append(f"mirror differs from Airtable ({len(mirror)} vs {len(airtable)} rows)")
+    counts = stack.receiver.counts()
+    missing = submitter.accepted - set(counts)
+    doubled = [m for m, n in counts.items() if n > 1]
+    if missing or doubled:
+        problems.append(f"callbacks: {len(missing)} missing, {len(doubled)} delivered twice")
+    return problems
+
+
+def drill_worker_sigkill_loop(stack: Stack, submitter: Submitter) -> None:
+    thread = submitter.in_background("sigkill", 60)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        time.sleep(1.5)
+        victim = random.choice(stack.engines)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        stack.engines.remove(victim)
+        stack.start_engine()
+    thread.join()
+
+
+def drill_redis_restart(stack: Stack, submitter: Submitter) -> None:
+    thread = submitter.in_background("redis", 45)
+    time.sleep(2)
+    stack.stop_redis()
+    time.sleep(8)
+    stack.start_redis()
+    thread.join()
+
+
+def drill_postgres_restart(stack: Stack, submitter: Submitter) -> None:
+    version = os.listdir("/etc/postgresql")[0]
+    thread = submitter.in_background("postgres", 45)
+    time.sleep(2)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+    )
+    thread.join()
+
+
+def _emulator_storm(**faults: object) -> Callable[[Stack, Submitter], None]:
+    def drill(stack: Stack, submitter: Submitter) -> None:
+        stack.emulator.set_faults(stack.base_id, **faults)
+        submitter.submit(f"storm{random.randrange(10**6)}", 45)
+        time.sleep(10)
+        stack.emulator.clear_faults()
+
+    return drill
+
+
+def drill_receiver_down(stack: Stack, submitter: Submitter) -> None:
+    """Ten minutes down at production speed; 6 s at the drill's 1/100 compression."""
+    stack.receiver.down()
+    submitter.submit("receiver", 30)
+    time.sleep(6)
+    stack.receiver.up()
+
+
+DRILLS: dict[str, Callable[[Stack, Submitter], None]] = {
+    "worker SIGKILL loop": drill_worker_sigkill_loop,
+    "Redis restart": drill_redis_restart,
+    "Postgres restart": drill_postgres_restart,
+    "emulator 5xx storm (30 %)": _emulator_storm(error_rate=0.3, seed=3),
+    "emulator timeouts after write (20 %)": _emulator_storm(
+        timeout_after_write_rate=0.2, timeout_s=3, seed=5
+    ),
+    "emulator 429 storm (10 s)": _emulator_storm(rate_limit_storm_s=10),
+    "callback receiver down 10 min (compressed)": drill_receiver_down,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", help="substrings of drill names to run")
+    args = parser.parse_args()
+    stack = Stack()
+    setup_django()
+    from regions.services import api_key_create, region_create
+
+    key = api_key_create(region=region_create(code="drill", name="Drill"), name="d").full_key
+    submitter = Submitter(stack, key)
+    results = []
+    stack.start()
+    try:
+        for name, drill in DRILLS.items():
+            if args.only and not any(part.lower() in name.lower() for part in args.only):
+                continue
+            print(f"drill: {name} …", flush=True)
+            started = time.monotonic()
+            drill(stack, submitter)
+            problems = [p for p in [_settle(stack, submitter)] if p] or _verify(stack, submitter)
+            results.append(
+                (
+                    name,
+                    "PASS" if not problems else "FAIL",
+                    f"{time.monotonic() - started:.0f}s",
+                    "; ".join(problems),
+                )
+            )
+    finally:
+        stack.stop()
+    print()
+    width = max(len(r[0]) for r in results)
+    print(f"{'drill'.ljust(width)}  result  time  details")
+    for name, result, elapsed, details in results:
+        print(f"{name.ljust(width)}  {result.ljust(6)}  {elapsed.rjust(4)}  {details}")
+    print(f"\n{len(submitter.accepted)} writes accepted, {submitter.candidates} candidates")
+    return 0 if all(r[1] == "PASS" for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
