@@ -5,7 +5,8 @@ from a 100 000-candidate mirror.
 
 Load comes from ``hey`` (Debian package), a real load generator, at a fixed rate
 (``-c 4 -q 50`` = 200 requests/s; 20 workers would start their tickers together and
-send bursts of 20, which measures the burst, not the service). Latencies are computed from hey's per-request CSV.
+send bursts of 20, which measures the burst, not the service). Latencies are computed from
+hey's per-request CSV.
 """
 
 from __future__ import annotations
