@@ -18,6 +18,8 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.after_response import run_after_response
+
 from .models import CandidateAccessLog
 
 logger = structlog.get_logger(__name__)
@@ -96,16 +98,22 @@ class AccessLogged:
         api_key = getattr(principal, "api_key", None)
         region = getattr(principal, "region", None)
         match = request.resolver_match
-        try:
-            access_log_record(
-                route=match.url_name if match and match.url_name else request.path,
-                environment=request.environment,
-                record_ids=record_ids,
-                region_id=region.pk if region is not None else None,
-                api_key_id=api_key.pk if api_key is not None else None,
-                session_id=session.pk if session is not None else None,
-                request_id=getattr(request, "request_id", "") or "",
-            )
-        except DatabaseError as exc:
-            # The read already succeeded; losing its log row must not turn it into a 500.
-            logger.error("access_log.write_failed", error=type(exc).__name__)
+        entry = {
+            "route": match.url_name if match and match.url_name else request.path,
+            "environment": request.environment,
+            "record_ids": record_ids,
+            "region_id": region.pk if region is not None else None,
+            "api_key_id": api_key.pk if api_key is not None else None,
+            "session_id": session.pk if session is not None else None,
+            "request_id": getattr(request, "request_id", "") or "",
+        }
+        # Written once the response is sent: an audit row per read, off the read's latency.
+        run_after_response(lambda: _record_safely(**entry))
+
+
+def _record_safely(**entry: Any) -> None:
+    try:
+        access_log_record(**entry)
+    except DatabaseError as exc:
+        # The read already succeeded; losing its log row must not turn it into a 500.
+        logger.error("access_log.write_failed", error=type(exc).__name__)

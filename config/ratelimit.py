@@ -13,6 +13,8 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
@@ -50,6 +52,12 @@ return {allowed, tostring(tokens), tostring(wait)}
 """
 
 
+@lru_cache(maxsize=4)
+def _take_script(client: Any) -> Any:
+    # EVALSHA after the first call: the script is not re-sent and re-parsed per request.
+    return client.register_script(_TAKE_SCRIPT)
+
+
 @dataclass(frozen=True)
 class BucketState:
     allowed: bool
@@ -79,8 +87,8 @@ class TokenBucket:
         client = get_redis()
         if client is not None:
             try:
-                allowed, tokens, wait = client.eval(
-                    _TAKE_SCRIPT, 1, self._key(identity), self.rate_per_s, self.capacity, cost
+                allowed, tokens, wait = _take_script(client)(
+                    keys=[self._key(identity)], args=[self.rate_per_s, self.capacity, cost]
                 )
                 return BucketState(
                     bool(allowed), float(tokens), float(wait), self.capacity, self.rate_per_s
