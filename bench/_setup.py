@@ -6,7 +6,10 @@ Benchmarks are programs, not tests: they print figures and never fail on timing.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,3 +70,44 @@ def setup_django(*, fresh: bool = True) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     if fresh:
         call_command("flush", verbosity=0, interactive=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout_s}s")
+
+
+def start_gunicorn(
+    env: dict[str, str], *, port: int, workers: int = 2, log_level: str = "warning"
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving the project on 127.0.0.1:port, returned once it accepts connections."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            log_level,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    wait_port(port)
+    return server

@@ -16,24 +16,13 @@ import csv
 import io
 import json
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
-import time
 
-from _setup import ROOT, configure_environment, setup_django
+from _setup import configure_environment, free_port, setup_django, start_gunicorn
 
 GUNICORN_WORKERS = 2
-# Threads let one worker overlap its database and Redis round trips with another request.
-GUNICORN_THREADS = 4
 RATE_WORKERS = 4  # hey workers at rate/4 each: few workers keep arrivals even (see docs)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -114,31 +103,10 @@ def run(rate: int, seconds: int, mirror: int) -> dict:
 
     if shutil.which("hey") is None:
         raise SystemExit("hey is not installed: apt-get install -y hey")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            str(GUNICORN_WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    port = free_port()
+    server = start_gunicorn(env, port=port, workers=GUNICORN_WORKERS)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         body = json.dumps(
             {
                 "candidates": [

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +30,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
-from _setup import ROOT, TOKEN, configure_environment, setup_django
+from _setup import (
+    ROOT,
+    TOKEN,
+    configure_environment,
+    free_port,
+    setup_django,
+    start_gunicorn,
+    wait_port,
+)
 
 SETTLE_TIMEOUT_S = 240
 COMPRESSION = {
@@ -47,28 +54,11 @@ COMPRESSION = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_port(port: int, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"port {port} did not open")
-
-
 class Receiver:
     """The integrator's callback endpoint; can be taken down (connections refused)."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.received: list[tuple[str, str]] = []  # (mutationId, status)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -113,8 +103,8 @@ class Stack:
 
         self.emulator = EmulatorServer(port=0, token=TOKEN, rate_limit_per_s=0).start()
         self.base_id = "appDrillProduct01"
-        self.redis_port = _free_port()
-        self.web_port = _free_port()
+        self.redis_port = free_port()
+        self.web_port = free_port()
         self.receiver = Receiver()
         self.env = configure_environment(
             airtable_url=self.emulator.url,
@@ -149,7 +139,7 @@ class Stack:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_port(self.redis_port)
+        wait_port(self.redis_port)
 
     def stop_redis(self) -> None:
         if self.redis is not None:
@@ -170,19 +160,7 @@ class Stack:
             layout_bootstrap(gateway_for_environment(environment), build_base_layout())
         self.emulator.set_config(rate_limit_per_s=5, penalty_s=30)
         self.receiver.up()
-        self.web = self._spawn(
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{self.web_port}",
-            "--log-level",
-            "error",
-        )
-        _wait_port(self.web_port)
+        self.web = start_gunicorn(self.env, port=self.web_port, log_level="error")
         for _ in range(2):
             self.start_engine()
         self.celery = [

@@ -10,18 +10,10 @@ any 5xx or any response that does not match its documented schema. Bounded in ti
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
-import time
 
-from _setup import ROOT, configure_environment, setup_django
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from _setup import ROOT, configure_environment, free_port, setup_django, start_gunicorn
 
 
 def main() -> int:
@@ -40,30 +32,9 @@ def main() -> int:
     from regions.services import api_key_create, region_create
 
     key = api_key_create(region=region_create(code="fuzz", name="Fuzz"), name="fuzz").full_key
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    port = free_port()
+    server = start_gunicorn(env, port=port)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         command = [
             str(ROOT / ".venv" / "bin" / "schemathesis"),
             "run",

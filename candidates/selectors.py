@@ -17,10 +17,10 @@ from .models import Attachment, Candidate, Interaction
 
 FIND_LIMIT = 100
 LISTING_ORDER = ("airtable_created_at", "record_id")
-_RECORD_ID = re.compile(r"^[A-Za-z0-9]{1,17}$")
+RECORD_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,17}$")
 
 
-def _with_related(
+def with_related(
     queryset: QuerySet[Candidate], *, include_attachments: bool, include_interactions: bool
 ) -> QuerySet[Candidate]:
     queryset = queryset.select_related("region")
@@ -53,7 +53,7 @@ def candidate_list(
         queryset = queryset.filter(phase=phase)
     if updated_since is not None:
         queryset = queryset.filter(airtable_modified_at__gte=updated_since)
-    return _with_related(
+    return with_related(
         queryset.order_by(*LISTING_ORDER),
         include_attachments=include_attachments,
         include_interactions=include_interactions,
@@ -84,7 +84,7 @@ def candidate_find(
         raise ValueError("candidate_find needs an email or a phone")
     if not include_archived:
         queryset = queryset.filter(archived=False)
-    return _with_related(
+    return with_related(
         queryset.order_by(*LISTING_ORDER),
         include_attachments=include_attachments,
         include_interactions=include_interactions,
@@ -100,10 +100,10 @@ def candidate_get(
     include_interactions: bool = False,
 ) -> Candidate | None:
     """One candidate of the region, archived or not; ``None`` when missing or foreign."""
-    if not _RECORD_ID.match(record_id):
+    if not RECORD_ID_PATTERN.match(record_id):
         return None
     queryset = Candidate.objects.filter(region=region, environment=environment, record_id=record_id)
-    return _with_related(
+    return with_related(
         queryset,
         include_attachments=include_attachments,
         include_interactions=include_interactions,
@@ -118,7 +118,7 @@ def interaction_list(*, candidate: Candidate) -> QuerySet[Interaction]:
 
 
 def interaction_get(*, region: Region, environment: str, record_id: str) -> Interaction | None:
-    if not _RECORD_ID.match(record_id):
+    if not RECORD_ID_PATTERN.match(record_id):
         return None
     return (
         Interaction.objects.filter(region=region, environment=environment, record_id=record_id)

@@ -487,17 +487,26 @@ def _sync_candidate_page(sync: _Sync, records: list[dict[str, Any]], *, full: bo
     return outcome
 
 
-def _apply_candidates(
-    sync: _Sync, changes: list[_Change], outcome: _PageOutcome, in_flight: _InFlight
-) -> None:
-    if not changes:
-        return
+def _not_in_flight(
+    changes: list[_Change], outcome: _PageOutcome, in_flight: _InFlight
+) -> list[_Change]:
+    """Changes to apply now; records a running mutation may be writing are deferred (the
+    engine mirrors them when it finishes, or the next sync does)."""
     ready = []
     for change in changes:
         if in_flight.touches(change.record):
             outcome.deferred(_record_modified(change.record))
         else:
             ready.append(change)
+    return ready
+
+
+def _apply_candidates(
+    sync: _Sync, changes: list[_Change], outcome: _PageOutcome, in_flight: _InFlight
+) -> None:
+    if not changes:
+        return
+    ready = _not_in_flight(changes, outcome, in_flight)
     rows = candidate_mirror_apply(
         environment=sync.environment, records=[change.record for change in ready]
     )
@@ -575,12 +584,7 @@ def _sync_interaction_page(
                 changes.append(_Change(record, row, differences))
         if not changes:
             return outcome
-        ready = []
-        for change in changes:
-            if in_flight.touches(change.record):
-                outcome.deferred(_record_modified(change.record))
-            else:
-                ready.append(change)
+        ready = _not_in_flight(changes, outcome, in_flight)
         rows = interaction_mirror_apply(
             environment=sync.environment, records=[change.record for change in ready]
         )

@@ -51,7 +51,7 @@ class MutationListApi(KeyView):
     )
     def get(self, request: Request) -> Response:
         status = request.query_params.get("status")
-        if status and status not in MutationStatus.values:
+        if status is not None and status not in MutationStatus.values:
             raise BadRequest(details=[ErrorDetail("status", f"One of {MutationStatus.values}.")])
         page = paginate(
             selectors.mutation_list(

@@ -13,7 +13,7 @@ from regions.models import Region
 
 from ..fields import normalize_email
 from ..models import Candidate, CandidateSession, VerificationCode
-from ..selectors import _RECORD_ID, LISTING_ORDER, _with_related
+from ..selectors import LISTING_ORDER, RECORD_ID_PATTERN, with_related
 from . import tokens
 
 
@@ -46,7 +46,7 @@ def candidate_list_for_person(
     queryset = Candidate.objects.filter(
         region_id__in=_region_ids(region), environment=environment, email=normalize_email(email)
     )
-    return _with_related(
+    return with_related(
         queryset.order_by(*LISTING_ORDER),
         include_attachments=include_attachments,
         include_interactions=include_interactions,
@@ -62,12 +62,12 @@ def candidate_get_for_person(
     include_interactions: bool = False,
 ) -> Candidate | None:
     """One of the person's records; ``None`` when missing or someone else's."""
-    if not _RECORD_ID.match(record_id):
+    if not RECORD_ID_PATTERN.match(record_id):
         return None
     queryset = Candidate.objects.filter(
         environment=environment, record_id=record_id, email=normalize_email(email)
     )
-    return _with_related(
+    return with_related(
         queryset,
         include_attachments=include_attachments,
         include_interactions=include_interactions,
