@@ -46,13 +46,15 @@ if REDIS_URL:
     }
 else:
     _queue_dir = VAR_DIR / "celery"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "in"),
         "data_folder_out": str(_queue_dir / "in"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Otherwise the broadcast (control) exchange lands in ./control of the cwd.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 
