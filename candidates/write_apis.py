@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
@@ -94,6 +95,14 @@ def _check_url_attachments(files_by_member: dict[str, Any], prefix: str) -> list
     return details
 
 
+def _storage_name(filename: str) -> str:
+    """A safe name for the staged copy; Airtable still gets the original filename."""
+    try:
+        return get_valid_filename(filename)
+    except SuspiciousFileOperation:  # nothing usable left, e.g. ".." or only punctuation
+        return "file"
+
+
 class StagedFiles:
     """Base64 files written to storage before the mutation commits; removed if it doesn't."""
 
@@ -111,7 +120,7 @@ class StagedFiles:
         if "base64" not in item:
             return item
         content = base64.b64decode(item["base64"])
-        name = get_valid_filename(item["filename"]) or "file"
+        name = _storage_name(item["filename"])
         path = default_storage.save(f"staged/{uuid.uuid4().hex}/{name}", ContentFile(content))
         self.paths.append(path)
         return {

@@ -389,3 +389,13 @@ def test_sandbox_writes_go_to_the_sandbox_base(region_client, airtable, run_engi
     assert airtable.records("Kandidaten") == []
     assert len(airtable.records("Kandidaten", "sandbox")) == 1
     assert Candidate.objects.get().environment == "sandbox"
+
+
+@pytest.mark.parametrize("filename", ["..", "???", "/"])
+def test_odd_filenames_are_staged_safely(region_client, airtable, run_engine, filename):
+    body = {**ANNA, "curriculumVitae": [{"filename": filename, "contentType": "text/plain",
+                                         "base64": base64.b64encode(b"cv").decode()}]}
+    response = region_client.post("/api/v2/candidates/upsert", body, format="json")
+    assert response.status_code == 202, response.content
+    run_engine()
+    assert [f["filename"] for f in airtable.records("Kandidaten")[0]["fields"]["CV"]] == [filename]
