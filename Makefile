@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test test-postgres test-sqlite lint bench fuzz drill clean
+.PHONY: install chromium run test test-postgres test-sqlite lint bench fuzz drill clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; a browser build
+# downloaded by `playwright install` is never used. Install it with apt when it is missing.
+CHROMIUM := /usr/bin/chromium
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y
+
+chromium:
+	test -x $(CHROMIUM) || $(APT_INSTALL) chromium chromium-driver \
+		|| (apt-get update && $(APT_INSTALL) chromium chromium-driver)
 
 .env:
 	cp .env.example .env
@@ -27,12 +36,12 @@ run: install .env
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 # Full suite on real Postgres + Redis, then the embedded SQLite default.
-test: install test-postgres test-sqlite
+test: install chromium test-postgres test-sqlite
 
-test-postgres: install
+test-postgres: install chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-test-sqlite: install
+test-sqlite: install chromium
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not postgres_only"
 

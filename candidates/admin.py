@@ -1,22 +1,160 @@
-"""The candidate mirror in the back office: read-only for now.
+"""The candidate mirror in the back office (SPEC 10).
 
-Airtable is the system of record, so edits must go through the Mutation Engine (SPEC 10); until
-that is wired here, staff can look but not change, add or delete.
+Airtable is the system of record, so the admin never writes the mirror: an edit, an archive or
+a deletion is validated like an API write (``schema.validate_candidate``) and queued for the
+Mutation Engine through ``candidates/writes.py``. The page then says so and links the mutation;
+the mirror shows the change once Airtable has confirmed it.
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import re
+from collections import Counter
+from datetime import date
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .fields import phone_digits
+from config.api.errors import ValidationFailed
+from mutations.models import ACTIVE_STATUSES, Mutation
+from regions.admin import RegionAdmin
+from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+from regions.models import Region
+
+from .fields import (
+    PHASES,
+    PRIOR_EDUCATION,
+    QUALIFICATIONS,
+    ROLES,
+    SECTORS,
+    WRITABLE_CANDIDATE_FIELDS,
+    phone_digits,
+)
+from .mapping import attribute_name
 from .models import Attachment, Candidate, CandidateAccessLog, Interaction
+from .schema import candidate_json_schema, validate_candidate
+from .writes import (
+    WritePlan,
+    candidate_archive_plan,
+    candidate_delete_plan,
+    candidate_key,
+    candidate_update_plan,
+    candidate_write_request,
+)
+
+# Consent is the candidate's to give or withdraw (SPEC 7), so staff see it but cannot edit it.
+STAFF_READ_ONLY_FIELDS = frozenset({"privacyConsent"})
+API_NAME_OF: dict[str, str] = {
+    attribute_name(spec.name): spec.name
+    for spec in WRITABLE_CANDIDATE_FIELDS
+    if spec.name not in STAFF_READ_ONLY_FIELDS
+}
+SHORT_TEXT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "linkedin",
+    "address",
+    "city",
+    "postal_code",
+    "source",
+    "external_id",
+)
+# Mutations queued by this request, read back when the response is built. The admin instance
+# is shared by every thread, so per-request state lives on the request.
+_QUEUED_ATTRIBUTE = "_queued_candidate_mutations"
+# Spreadsheet programs run a cell that starts like a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class _ReadOnlyInline(admin.TabularInline):
+def _choices(options: tuple[str, ...], current: list[str]) -> list[tuple[str, str]]:
+    """The catalogue's options, plus any value Airtable holds that the catalogue lacks (staff
+    can add options in Airtable), so an unrelated edit never silently drops it."""
+    extra = [value for value in current if value and value not in options]
+    return [(value, value) for value in (*options, *extra)]
+
+
+def _api_value(value: Any) -> Any:
+    if value is None or value == "":
+        return None  # clears the field, as ``null`` does in PATCH /candidates/{id}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class CandidateChangeForm(forms.ModelForm):
+    """The shared fields, validated with the region's JSON Schema like a PATCH.
+
+    Only the fields the user changed are validated and sent, so a value Airtable holds that the
+    API would refuse (staff type into Airtable directly) does not block an unrelated edit.
+    """
+
+    phase = forms.ChoiceField(required=False)
+    prior_education = forms.ChoiceField(required=False)
+    sectors = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    qualifications = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Candidate
+        fields = tuple(API_NAME_OF)
+        widgets = {
+            name: forms.TextInput(attrs={"class": "vTextField"}) for name in SHORT_TEXT_FIELDS
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        candidate = self.instance
+        single = {"phase": PHASES, "prior_education": PRIOR_EDUCATION}
+        multiple = {"sectors": SECTORS, "roles": ROLES, "qualifications": QUALIFICATIONS}
+        for name, options in {**single, **multiple}.items():
+            if name not in self.fields:
+                continue
+            field = self.fields[name]
+            field.label = capfirst(Candidate._meta.get_field(name).verbose_name)
+            if name in single:
+                current = [getattr(candidate, name) or ""]
+                field.choices = [("", "---------"), *_choices(options, current)]
+            else:
+                field.choices = _choices(options, list(getattr(candidate, name) or []))
+        self.update_fields: dict[str, Any] = {}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        payload = {
+            API_NAME_OF[name]: _api_value(cleaned.get(name))
+            for name in self.changed_data
+            if name in API_NAME_OF
+        }
+        if not payload:
+            return cleaned
+        try:
+            self.update_fields = validate_candidate(
+                region=self.instance.region, operation="update", payload=payload
+            )
+        except ValidationFailed as exc:
+            for detail in exc.details:
+                name = attribute_name(re.split(r"[.\[]", detail.field, maxsplit=1)[0])
+                self.add_error(name if name in self.fields else None, detail.message)
+        return cleaned
+
+
+class _ReadOnlyInline(RegionScopedInlineMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -53,8 +191,37 @@ class AttachmentInline(_ReadOnlyInline):
     fields = ("field", "position", "filename", "content_type", "size", "url")
 
 
+def _mutation_link(mutation: Mutation) -> SafeString:
+    url = reverse("admin:mutations_mutation_change", args=[mutation.pk])
+    return format_html('<a href="{}">{}</a>', url, mutation.uuid)
+
+
+def _queued_message(mutations: list[Mutation]) -> SafeString:
+    if len(mutations) == 1:
+        return format_html(
+            "{} {} — {}",
+            _("Queued for Airtable as mutation"),
+            _mutation_link(mutations[0]),
+            _("this page shows the change once Airtable has confirmed it."),
+        )
+    url = reverse("admin:mutations_mutation_changelist") + "?status__exact=queued"
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        ngettext(
+            "%(count)d change queued for Airtable.",
+            "%(count)d changes queued for Airtable.",
+            len(mutations),
+        )
+        % {"count": len(mutations)},
+        url,
+        _("See the queued mutations."),
+    )
+
+
 @admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin):
+class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    form = CandidateChangeForm
+    change_form_template = "admin/candidates/candidate/change_form.html"
     list_display = (
         "name",
         "email",
@@ -66,12 +233,38 @@ class CandidateAdmin(admin.ModelAdmin):
     )
     list_filter = ("phase", "region", "environment", "archived")
     search_fields = ("=record_id", "name", "email", "phone", "phone_digits")
+    search_help_text = _("Name, email, phone number (any notation) or Airtable record id.")
     list_select_related = ("region",)
     ordering = ("-id",)  # newest mirrored first, straight off the primary key
     show_full_result_count = False  # COUNT(*) over the whole mirror on every page is costly
     inlines = [InteractionInline, AttachmentInline]
+    actions = ["archive", "unarchive", "export_csv"]
+    readonly_fields = (
+        "pending_changes",
+        "record_id",
+        "region",
+        "environment",
+        "archived",
+        "privacy_consent",
+        "custom_fields_pretty",
+        "airtable_created_at",
+        "airtable_modified_at",
+        "mirrored_at",
+        "mutation_key",
+    )
     fieldsets = (
-        (None, {"fields": ("record_id", "region", "environment", "archived")}),
+        (
+            None,
+            {
+                "fields": (
+                    "pending_changes",
+                    "record_id",
+                    "region",
+                    "environment",
+                    "archived",
+                )
+            },
+        ),
         (
             _("Person"),
             {
@@ -102,7 +295,7 @@ class CandidateAdmin(admin.ModelAdmin):
                     "exit_reason",
                     "source",
                     "external_id",
-                    "custom_fields",
+                    "custom_fields_pretty",
                 )
             },
         ),
@@ -119,6 +312,8 @@ class CandidateAdmin(admin.ModelAdmin):
         ),
     )
 
+    # --- list and search ---------------------------------------------------------------------
+
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         # A phone number in any notation finds the candidate, as GET /candidates/find does.
@@ -126,6 +321,194 @@ class CandidateAdmin(admin.ModelAdmin):
         if key:
             results |= queryset.filter(phone_digits=key)
         return results, may_have_duplicates
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletion is queued one candidate at a time
+        return actions
+
+    # --- detail ------------------------------------------------------------------------------
+
+    @admin.display(description=_("waiting for Airtable"))
+    def pending_changes(self, obj: Candidate) -> str:
+        pending = Mutation.objects.filter(
+            keys__key=candidate_key(obj.environment, obj.record_id),
+            status__in=ACTIVE_STATUSES,
+        ).order_by("sequence")
+        if not pending:
+            return _("Nothing: the page shows what Airtable holds.")
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · {} · {}",
+            ((m.operation, m.get_status_display(), _mutation_link(m)) for m in pending),
+        )
+
+    @admin.display(description=_("custom fields"))
+    def custom_fields_pretty(self, obj: Candidate) -> str:
+        return format_html(
+            "<pre style='white-space:pre-wrap;margin:0'>{}</pre>",
+            json.dumps(obj.custom_fields, indent=2, ensure_ascii=False),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # candidates come from the API and from Airtable
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        context.update(show_save_and_continue=False, show_save_and_add_another=False)
+        obj = kwargs.get("obj")
+        if obj is not None:
+            context["can_archive"] = self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    # --- writes: queued for the engine, never saved to the mirror ----------------------------
+
+    def _queue(self, request: HttpRequest, candidate: Candidate, plan: WritePlan) -> Mutation:
+        mutation = candidate_write_request(candidate=candidate, plan=plan).mutation
+        queued = getattr(request, _QUEUED_ATTRIBUTE, [])
+        setattr(request, _QUEUED_ATTRIBUTE, [*queued, mutation])
+        return mutation
+
+    def save_model(self, request: HttpRequest, obj: Candidate, form: Any, change: bool) -> None:
+        # ``obj`` carries the edited values in memory only; the plan is built from the mirror
+        # row as it is, so its ordering keys name the record's current email and phone.
+        if form.update_fields:
+            current = Candidate.objects.select_related("region").get(pk=obj.pk)
+            self._queue(request, current, candidate_update_plan(current, form.update_fields))
+
+    def response_change(self, request: HttpRequest, obj: Candidate) -> HttpResponse:
+        queued = getattr(request, _QUEUED_ATTRIBUTE, [])
+        if queued:
+            self.message_user(request, _queued_message(queued), messages.SUCCESS)
+        else:
+            self.message_user(request, _("Nothing changed, so nothing was queued."), messages.INFO)
+        # Stay on the candidate: it shows the change once Airtable has confirmed it.
+        return HttpResponseRedirect(request.path)
+
+    def delete_model(self, request: HttpRequest, obj: Candidate) -> None:
+        self._queue(request, obj, candidate_delete_plan(obj))
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> Any:
+        queued = getattr(request, _QUEUED_ATTRIBUTE, [])
+        self.message_user(request, _queued_message(queued), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:candidates_candidate_changelist"))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """What the engine will delete in Airtable: the record, its interactions and files.
+        Only the candidate's own delete permission counts; the engine does the rest."""
+        summary: list[Any] = []
+        counts: Counter[str] = Counter()
+        for candidate in objs:
+            related = [*candidate.interactions.all(), *candidate.attachments.all()]
+            summary += [
+                f"{capfirst(Candidate._meta.verbose_name)}: {candidate}",
+                [f"{capfirst(r._meta.verbose_name)}: {r}" for r in related],
+            ]
+            counts.update(str(m._meta.verbose_name_plural) for m in (candidate, *related))
+        return summary, dict(counts), set(), []
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/archive/",
+                view(self.archive_view),
+                {"archived": True},
+                name="{}_{}_archive".format(*info),
+            ),
+            path(
+                "<path:object_id>/unarchive/",
+                view(self.archive_view),
+                {"archived": False},
+                name="{}_{}_unarchive".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def archive_view(self, request: HttpRequest, object_id: str, archived: bool) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        candidate = self.get_object(request, unquote(object_id))
+        if candidate is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, candidate):
+            raise PermissionDenied
+        mutation = self._queue(
+            request, candidate, candidate_archive_plan(candidate, archived=archived)
+        )
+        self.message_user(request, _queued_message([mutation]), messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:candidates_candidate_change", args=[candidate.pk])
+        )
+
+    def _archive_selected(
+        self, request: HttpRequest, queryset: QuerySet[Candidate], *, archived: bool
+    ) -> None:
+        queued = [
+            self._queue(request, candidate, candidate_archive_plan(candidate, archived=archived))
+            for candidate in queryset.select_related("region")
+            if candidate.archived != archived
+        ]
+        if queued:
+            self.message_user(request, _queued_message(queued), messages.SUCCESS)
+        else:
+            self.message_user(request, _("Nothing to do: no candidate changes."), messages.INFO)
+
+    @admin.action(description=_("Archive the selected candidates (queued)"), permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        self._archive_selected(request, queryset, archived=True)
+
+    @admin.action(
+        description=_("Unarchive the selected candidates (queued)"), permissions=["change"]
+    )
+    def unarchive(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        self._archive_selected(request, queryset, archived=False)
+
+    @admin.action(description=_("Export the selected candidates (CSV)"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="candidates.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "id",
+                "name",
+                "email",
+                "phone",
+                "phase",
+                "region",
+                "environment",
+                "archived",
+                "updatedAt",
+            ]
+        )
+        for c in queryset.select_related("region").order_by("pk"):
+            writer.writerow(
+                [
+                    c.record_id,
+                    _cell(c.name),
+                    _cell(c.email),
+                    c.phone,  # E.164 or as Airtable holds it
+                    _cell(c.phase),
+                    c.region.code,
+                    c.environment,
+                    c.archived,
+                    c.airtable_modified_at.isoformat(),
+                ]
+            )
+        return response
+
+
+def _cell(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+class _ReadOnlyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -135,6 +518,35 @@ class CandidateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(_ReadOnlyAdmin):
+    """Interactions as the mirror holds them; they are written through the API or Airtable."""
+
+    list_display = (
+        "record_id",
+        "type",
+        "subject",
+        "candidate",
+        "region",
+        "environment",
+        "performed_at",
+    )
+    list_filter = ("type", "region", "environment")
+    search_fields = ("=record_id", "=candidate__record_id", "subject")
+    list_select_related = ("candidate", "region")
+    ordering = ("-id",)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(_ReadOnlyAdmin):
+    region_lookup = "candidate__region"
+    list_display = ("filename", "field", "content_type", "size", "candidate")
+    list_filter = ("field", "candidate__region", "candidate__environment")
+    search_fields = ("=attachment_id", "=candidate__record_id", "filename")
+    list_select_related = ("candidate",)
+    ordering = ("-id",)
 
 
 @admin.register(CandidateAccessLog)
@@ -163,3 +575,59 @@ class CandidateAccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- the region page, with its candidate JSON Schema ---------------------------------------------
+
+
+class RegionWithSchemaAdmin(RegionAdmin):
+    """The region page plus a read-only preview of its candidate JSON Schema. It is added here
+    rather than in regions/admin.py because the schema belongs to candidates, the layer above
+    regions (the same way an app extends Django's user admin)."""
+
+    schema_fields = ("create_schema", "update_schema")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, *self.schema_fields) if obj else fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Region | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        main = [f for f in options["fields"] if f not in self.schema_fields]
+        preview = {
+            "fields": self.schema_fields,
+            "classes": ("collapse",),
+            "description": _(
+                "What integrators get from GET /schema, generated from the shared fields and "
+                "this region's custom fields."
+            ),
+        }
+        return [
+            (name, {**options, "fields": main}),
+            *rest,
+            (_("Candidate JSON Schema (preview)"), preview),
+        ]
+
+    @staticmethod
+    def _schema(region: Region, operation: str) -> str:
+        schema = candidate_json_schema(region=region, operation=operation)
+        return format_html(
+            "<pre class='json-schema' style='white-space:pre;overflow:auto;max-height:32em;"
+            "margin:0'>{}</pre>",
+            json.dumps(schema, indent=2, ensure_ascii=False),
+        )
+
+    @admin.display(description=_("create (POST /candidates)"))
+    def create_schema(self, obj: Region) -> str:
+        return self._schema(obj, "create")
+
+    @admin.display(description=_("update (PATCH /candidates/{id})"))
+    def update_schema(self, obj: Region) -> str:
+        return self._schema(obj, "update")
+
+
+admin.site.unregister(Region)
+admin.site.register(Region, RegionWithSchemaAdmin)

@@ -6,14 +6,18 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+
+from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 
 from . import services
 from .models import Mutation, MutationAttempt, MutationStatus
 
 
-class MutationAttemptInline(admin.TabularInline):
+class MutationAttemptInline(RegionScopedInlineMixin, admin.TabularInline):
     model = MutationAttempt
     extra = 0
     can_delete = False
@@ -38,7 +42,7 @@ class MutationAttemptInline(admin.TabularInline):
 
 
 @admin.register(Mutation)
-class MutationAdmin(admin.ModelAdmin):
+class MutationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "uuid",
         "operation",
@@ -88,6 +92,7 @@ class MutationAdmin(admin.ModelAdmin):
             },
         ),
         (_("Payload and outcome"), {"fields": ("payload_pretty", "result_pretty", "error_pretty")}),
+        (_("Callbacks"), {"fields": ("callback_deliveries_links",)}),
     )
     readonly_fields = (
         "uuid",
@@ -109,6 +114,7 @@ class MutationAdmin(admin.ModelAdmin):
         "payload_pretty",
         "result_pretty",
         "error_pretty",
+        "callback_deliveries_links",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -150,7 +156,29 @@ class MutationAdmin(admin.ModelAdmin):
     def error_pretty(self, obj: Mutation) -> str:
         return self._pretty(obj.error)
 
-    @admin.action(description=_("Retry the selected failed or cancelled mutations"))
+    @admin.display(description=_("callback deliveries"))
+    def callback_deliveries_links(self, obj: Mutation) -> str:
+        # The reverse relation and the admin URL name: the engine does not import webhooks.
+        deliveries = obj.callback_deliveries.order_by("created_at")
+        if not deliveries:
+            return _("None: this mutation has no callback URL, or it has not ended yet.")
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a> · {} · {}',
+            (
+                (
+                    reverse("admin:webhooks_delivery_change", args=[d.pk]),
+                    d.pk,
+                    d.get_status_display(),
+                    d.url,
+                )
+                for d in deliveries
+            ),
+        )
+
+    @admin.action(
+        description=_("Retry the selected failed or cancelled mutations"), permissions=["change"]
+    )
     def retry(self, request: HttpRequest, queryset: QuerySet[Mutation]) -> None:
         retried = [
             m
@@ -163,7 +191,7 @@ class MutationAdmin(admin.ModelAdmin):
             messages.SUCCESS if retried else messages.WARNING,
         )
 
-    @admin.action(description=_("Cancel the selected queued mutations"))
+    @admin.action(description=_("Cancel the selected queued mutations"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Mutation]) -> None:
         cancelled = [
             m

@@ -4,14 +4,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import ApiKey, CustomField, Region
+from .admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+from .models import ApiKey, ApiKeyScope, CustomField, Region, StaffMembership
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(RegionScopedInlineMixin, admin.TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
@@ -23,7 +27,7 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
-class CustomFieldInline(admin.TabularInline):
+class CustomFieldInline(RegionScopedInlineMixin, admin.TabularInline):
     # The region's JSON Schema follows these rows on its own: its cache key is derived from
     # their count and latest updated_at (candidates/schema.py), so no hook is needed here.
     model = CustomField
@@ -41,7 +45,8 @@ class CustomFieldInline(admin.TabularInline):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    region_lookup = "pk"
     list_display = ("code", "name", "contact_email", "active", "retention_months", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name", "contact_email")
@@ -52,22 +57,34 @@ class RegionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
         if change:
-            services.region_update(region=obj, **{
-                f: form.cleaned_data[f] for f in form.changed_data
-                if f in {"name", "contact_email", "active", "retention_months"}
-            })
+            services.region_update(
+                region=obj,
+                **{
+                    f: form.cleaned_data[f]
+                    for f in form.changed_data
+                    if f in {"name", "contact_email", "active", "retention_months"}
+                },
+            )
         else:
             created = services.region_create(
-                code=obj.code, name=obj.name, contact_email=obj.contact_email,
-                active=obj.active, retention_months=obj.retention_months,
+                code=obj.code,
+                name=obj.name,
+                contact_email=obj.contact_email,
+                active=obj.active,
+                retention_months=obj.retention_months,
             )
+            if not request.user.is_superuser:
+                # Otherwise the region would vanish from its creator's own back office.
+                services.staff_membership_grant(user=request.user, region=created)
             obj.pk = created.pk
             obj._state.adding = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
         return (*self.readonly_fields, "code") if obj else self.readonly_fields
 
-    @admin.action(description=_("Rotate the callback signing secret (24 h overlap)"))
+    @admin.action(
+        description=_("Rotate the callback signing secret (24 h overlap)"), permissions=["change"]
+    )
     def rotate_signing_secret(self, request: HttpRequest, queryset: Any) -> None:
         for region in queryset:
             services.region_rotate_signing_secret(region=region)
@@ -81,12 +98,21 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "display_prefix", "region", "scope", "created_at", "last_used_at",
-                    "revoked_at")
+class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "display_prefix",
+        "region",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("scope", "region", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix", "region__code")
     readonly_fields = ("id", "prefix", "created_at", "last_used_at", "revoked_at")
+    autocomplete_fields = ("region",)
+    list_select_related = ("region",)
     actions = ["revoke"]
 
     @admin.display(description=_("prefix"))
@@ -96,13 +122,30 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = ApiKeyCreateForm
-        return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and not request.user.is_superuser:
+            # Admin-scope keys act for every region: a superuser power.
+            form.base_fields["region"].required = True
+        return form
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "scope" and not request.user.is_superuser:
+            kwargs["choices"] = [(ApiKeyScope.REGION, ApiKeyScope.REGION.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         if obj is None:
             return ("region", "name", "scope")
-        return ("id", "region", "name", "scope", "prefix", "created_at", "last_used_at",
-                "revoked_at")
+        return (
+            "id",
+            "region",
+            "name",
+            "scope",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         return (*self.readonly_fields, "region", "scope") if obj else ()
@@ -123,8 +166,70 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # keys are revoked, never deleted, so their use stays traceable
 
-    @admin.action(description=_("Revoke the selected keys"))
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         for api_key in queryset:
             services.api_key_revoke(api_key=api_key)
         self.message_user(request, _("Keys revoked; they are refused from the next request on."))
+
+
+# --- who sees which region: superusers only ------------------------------------------------------
+
+
+class _SuperuserOnly:
+    """Deciding who sees which region is a superuser power, whatever a group grants."""
+
+    def _superuser(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(_SuperuserOnly, admin.ModelAdmin):
+    list_display = ("user", "region", "created_at")
+    list_filter = ("region",)
+    search_fields = ("user__username", "user__email", "region__code", "region__name")
+    autocomplete_fields = ("user", "region")
+    list_select_related = ("user", "region")
+
+
+class StaffMembershipInline(_SuperuserOnly, admin.TabularInline):
+    model = StaffMembership
+    extra = 0
+    fields = ("region", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("region",)
+    verbose_name_plural = _("regions this user works for")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class BackOfficeUserAdmin(UserAdmin):
+    """Django's user admin, plus the regions each staff user is a member of."""
+
+    inlines = [*UserAdmin.inlines, StaffMembershipInline]
+    list_display = (*UserAdmin.list_display, "region_codes")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).prefetch_related("region_memberships__region")
+
+    @admin.display(description=_("regions"))
+    def region_codes(self, user: Any) -> str:
+        return ", ".join(m.region.code for m in user.region_memberships.all())

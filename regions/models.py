@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -156,3 +157,36 @@ class CustomField(models.Model):
             raise ValidationError({"options": _("Choice fields need a list of text options.")})
         if not is_choice and self.options:
             raise ValidationError({"options": _("Only choice fields have options.")})
+
+
+class StaffMembership(models.Model):
+    """A back-office user's access to one region (SPEC 10).
+
+    Superusers see every region; every other staff user sees exactly the regions they are a
+    member of (``regions/admin_scoping.py``), whatever their group permissions allow.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="region_memberships",
+        verbose_name=_("user"),
+    )
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name=_("region"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["region", "user"]
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "region"], name="staff_membership_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.region.code}"

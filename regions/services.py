@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.utils import timezone
 from config.api.errors import Conflict
 
 from . import keys
-from .models import ApiKey, ApiKeyScope, Region
+from .models import ApiKey, ApiKeyScope, Region, StaffMembership
 
 SIGNING_SECRET_BYTES = 32
 SIGNING_SECRET_OVERLAP = timedelta(hours=24)
@@ -135,3 +136,10 @@ def api_key_touch(*, api_key: ApiKey) -> None:
         last_used_at=now
     )
     api_key.last_used_at = now
+
+
+@transaction.atomic
+def staff_membership_grant(*, user: Any, region: Region) -> StaffMembership:
+    """Give a back-office user access to ``region`` (idempotent)."""
+    membership, _ = StaffMembership.objects.get_or_create(user=user, region=region)
+    return membership

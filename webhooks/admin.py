@@ -16,12 +16,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+
 from . import services
 from .http import UnsafeUrl, check_url
 from .models import EVENT_TYPES, Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(RegionScopedInlineMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
@@ -46,7 +48,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "kind",
@@ -113,7 +115,7 @@ class DeliveryAdmin(admin.ModelAdmin):
             json.dumps(obj.payload, indent=2, ensure_ascii=False),
         )
 
-    @admin.action(description=_("Resend selected deliveries"))
+    @admin.action(description=_("Resend selected deliveries"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = 0
         for delivery in queryset:
@@ -154,7 +156,7 @@ class SubscriptionForm(forms.ModelForm):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     form = SubscriptionForm
     list_display = (
         "url",
@@ -168,6 +170,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("active", "environment", "region", "disabled_reason")
     search_fields = ("url", "description")
     list_select_related = ("region",)
+    autocomplete_fields = ("region",)
     readonly_fields = ("disabled_reason", "disabled_at", "failing_since", "created_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Subscription | None = None) -> Any:
@@ -194,3 +197,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Subscription) -> None:
         services.subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        for subscription in queryset:
+            services.subscription_delete(subscription=subscription)
