@@ -36,7 +36,13 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -52,6 +58,7 @@ logger = structlog.get_logger(__name__)
 
 CLAIM_WINDOW = 30  # mutations inspected per region when filling one request
 SHORT_WAIT_MAX_S = 60.0
+DATABASE_RETRY_S = 1.0
 NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
 # The region this process served first last time, per environment: the round-robin cursor.
 # Each worker rotates on its own; across workers the shares even out the same way.
@@ -372,8 +379,23 @@ class TickResult:
 def engine_tick(
     *, environment: str, owner: str | None = None, max_token_wait_s: float = 5.0
 ) -> TickResult:
-    """Send at most one Airtable request for ``environment``; the unit every worker loops on."""
-    owner = owner or worker_id()
+    """Send at most one Airtable request for ``environment``; the unit every worker loops on.
+
+    A database outage (restart, failover) ends the tick with a short wait instead of killing
+    the worker: whatever it had claimed stays leased and is redone safely after the lease.
+    """
+    try:
+        return _engine_tick(
+            environment=environment, owner=owner or worker_id(), max_token_wait_s=max_token_wait_s
+        )
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("engine.database_unavailable", error=type(exc).__name__)
+        close_old_connections()
+        connection.close()
+        return TickResult(wait_s=DATABASE_RETRY_S)
+
+
+def _engine_tick(*, environment: str, owner: str, max_token_wait_s: float) -> TickResult:
     gateway = gateway_for_environment(environment)
     budget = AirtableBudget(gateway.base_id)
     paused = budget.paused_for()

@@ -239,3 +239,17 @@ def test_upload_retried_after_ambiguous_timeout_is_not_duplicated(
     assert mutation.status == "succeeded", mutation.error
     files = airtable.records("Kandidaten")[0]["fields"]["CV"]
     assert [f["filename"] for f in files] == ["cv.txt"]
+
+
+def test_a_database_outage_ends_the_tick_instead_of_the_worker(airtable, monkeypatch):
+    from django.db import OperationalError
+
+    from mutations import engine
+
+    def down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(engine, "mutation_claim_batch", down)
+    monkeypatch.setattr(engine.connection, "close", lambda: None)  # keep the test's transaction
+    result = engine_tick(environment="production", owner="w")
+    assert result.wait_s == engine.DATABASE_RETRY_S and not result.sent
