@@ -27,9 +27,6 @@ class OperationHandler(Protocol):
         """Apply the outcome to the mirror; return the mutation's ``result``. Runs in the
         transaction that marks the mutation succeeded."""
 
-    def base_id(self, environment: str) -> str:
-        """Which Airtable base this operation writes to."""
-
 
 FinishListener = Callable[["Mutation"], None]
 

@@ -58,8 +58,6 @@ else:
         "store_processed": False,
     }
 
-# Long waits never become countdowns longer than this; they are swept from the database.
-CELERY_BROKER_VISIBILITY_TIMEOUT_S = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
