@@ -52,8 +52,11 @@ def _renderer(request: Request) -> CandidateRenderer:
         name.strip()
         for value in request.query_params.getlist("fields")
         for name in value.split(",")
-        if name.strip()
     ]
+    if "" in requested:
+        raise BadRequest(
+            "fields may not be empty.", details=[ErrorDetail("fields", "Empty field name.")]
+        )
     unknown = sorted(set(requested) - set(SELECTABLE_FIELDS))
     if unknown:
         raise BadRequest(

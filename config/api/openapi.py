@@ -98,6 +98,8 @@ class EnvelopeAutoSchema(AutoSchema):
                     ErrorEnvelopeSerializer, str(status), direction=direction
                 )
                 responses[str(status)] = {**response, "description": description}
+        # The HTTP server answers this one itself, before the request reaches Django.
+        responses.setdefault("414", {"description": "Request line too long (server limit)."})
         return responses
 
 

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from config.ratelimit import BucketState, TokenBucket
 
-from .errors import RateLimited
+from .errors import BadRequest, ErrorDetail, RateLimited
 
 _api_bucket: TokenBucket | None = None
 
@@ -57,6 +57,20 @@ def ratelimit_headers(state: BucketState) -> dict[str, str]:
 
 class ApiView(APIView):
     throttle_classes = [PerKeyRateThrottle]
+    # Query parameters documented as arrays; every other parameter may appear once.
+    multi_value_params: frozenset[str] = frozenset({"fields"})
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        repeated = sorted(
+            name for name, values in request.query_params.lists()
+            if len(values) > 1 and name not in self.multi_value_params
+        )
+        if repeated:
+            raise BadRequest(
+                "Give each query parameter once.",
+                details=[ErrorDetail(name, "Repeated parameter.") for name in repeated],
+            )
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # The API speaks UTC ("...Z"); staff screens keep the Dutch local time.

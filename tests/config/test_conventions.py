@@ -249,3 +249,10 @@ def test_nul_in_query_or_header_is_400(region_client):
     response = region_client.get("/api/v2/regions/me", HTTP_X_REGION_ID="a\x00b")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def test_repeated_single_valued_parameters_are_400(admin_key_client):
+    response = admin_key_client.get("/api/v2/regions?pageSize=1&pageSize=2")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [
+        {"field": "pageSize", "message": "Repeated parameter."}]
