@@ -28,6 +28,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_site import ReadOnlyAdminMixin
 from config.api.errors import ValidationFailed
 from mutations.models import ACTIVE_STATUSES, Mutation
 from regions.admin import RegionAdmin
@@ -507,17 +508,8 @@ def _cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-class _ReadOnlyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Interaction)

@@ -23,3 +23,16 @@ class BackOfficeSite(admin.AdminSite):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
         return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+
+
+class ReadOnlyAdminMixin:
+    """For records written elsewhere (the mirror, the engine, sync): staff look, never edit."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
