@@ -99,11 +99,17 @@ class Part:
     items: tuple[WriteItem, ...] = ()
 
 
+def _alone(mutation: Mutation) -> bool:
+    """This mutation's items go in a request of their own (one item each, if so flagged)."""
+    return _solo(mutation) or _one_item_per_request(mutation)
+
+
 @dataclass
 class Batch:
     environment: str
     parts: list[Part] = field(default_factory=list)
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    capacity: int = MAX_RECORDS_PER_REQUEST
 
     @property
     def step(self) -> Step:
@@ -112,6 +118,24 @@ class Batch:
     @property
     def record_count(self) -> int:
         return sum(len(p.items) for p in self.parts) if self.step.batchable else 1
+
+    def accepts(self, mutation: Mutation, step: Step) -> bool:
+        if not self.parts:
+            return True
+        return step.batchable and step.signature == self.step.signature and not _alone(mutation)
+
+    def add(self, mutation: Mutation, step: Step) -> None:
+        limit = 1 if _one_item_per_request(mutation) else self.capacity
+        items = step.items[:limit] if step.batchable else ()
+        self.parts.append(Part(mutation=mutation, step=step, items=items))
+        self.capacity -= len(items)
+
+    @property
+    def closed(self) -> bool:
+        if not self.parts:
+            return False
+        lead = self.parts[0]
+        return self.capacity <= 0 or not lead.step.batchable or _alone(lead.mutation)
 
 
 def _region_order(environment: str, now: Any) -> list[Any]:
@@ -154,52 +178,24 @@ def mutation_claim_batch(*, environment: str, owner: str) -> tuple[Batch | None,
     with transaction.atomic():
         batch = Batch(environment=environment)
         to_finish: list[Mutation] = []
-        capacity = MAX_RECORDS_PER_REQUEST
         first_region = None
         for region_id in _region_order(environment, now):
-            rows = list(
+            rows = (
                 eligible_mutations(environment, now)
                 .filter(region_id=region_id)
                 .select_for_update(skip_locked=True)
                 .order_by("sequence")[:CLAIM_WINDOW]
             )
             for mutation in rows:
-                if any(p.mutation.pk == mutation.pk for p in batch.parts) or mutation in to_finish:
-                    continue
                 step = registry.handler_for(mutation.operation).next_step(mutation)
                 if step is None:
                     to_finish.append(mutation)
-                    continue
-                if batch.parts:
-                    lead = batch.parts[0]
-                    if (
-                        not step.batchable
-                        or step.signature != lead.step.signature
-                        or _solo(mutation)
-                        or _solo(lead.mutation)
-                        or _one_item_per_request(mutation)
-                        or _one_item_per_request(lead.mutation)
-                    ):
-                        continue
-                limit = 1 if _one_item_per_request(mutation) else capacity
-                items = step.items[:limit] if step.batchable else ()
-                batch.parts.append(Part(mutation=mutation, step=step, items=items))
-                first_region = first_region or region_id
-                capacity -= len(items)
-                lead = batch.parts[0]
-                if (
-                    not step.batchable
-                    or capacity <= 0
-                    or _solo(lead.mutation)
-                    or _one_item_per_request(lead.mutation)
-                ):
-                    break
-            if batch.parts and (
-                capacity <= 0
-                or not batch.step.batchable
-                or _solo(batch.parts[0].mutation)
-                or _one_item_per_request(batch.parts[0].mutation)
-            ):
+                elif batch.accepts(mutation, step):
+                    batch.add(mutation, step)
+                    first_region = first_region or region_id
+                    if batch.closed:
+                        break
+            if batch.closed:
                 break
         claimed = [p.mutation for p in batch.parts] + to_finish
         for mutation in claimed:
