@@ -136,6 +136,14 @@ class StagedFiles:
 
 
 class WriteView(KeyView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in {"POST", "PATCH", "DELETE"}:
+            # Once per write, before a handler stages files: idempotency key and callbackUrl
+            # (the callback host is resolved here, for the SSRF guard).
+            body = request.data if isinstance(request.data, dict) else {}
+            request._request.reserved_members = _reserved(request, body)
+
     def accept(
         self,
         request: Request,
@@ -146,9 +154,7 @@ class WriteView(KeyView):
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
     ) -> Response:
-        idempotency_key, callback_url = _reserved(
-            request, request.data if isinstance(request.data, dict) else {}
-        )
+        idempotency_key, callback_url = request._request.reserved_members
         try:
             result = mutation_accept(
                 region=self.region,
@@ -236,7 +242,6 @@ class CandidateCreateApi(WriteView):
             raise ValidationFailed(details=details + exc.details) from None
         if details:
             raise ValidationFailed(details=details)
-        _reserved(request, request.data)  # report a bad callbackUrl before staging files
         staged = StagedFiles()
         payload = {"candidates": [staged.stage(c) for c in candidates]}
         keys = [
