@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.redis import get_redis
+from mutations.selectors import mutation_queue_stats
 
 from .envelope import ok
 from .openapi import envelope
@@ -71,11 +72,5 @@ class HealthApi(ApiView):
 
 
 def _queue_checks() -> dict[str, Any]:
-    """Queue depth and the age of the oldest queued mutation, once the engine is installed."""
-    from django.apps import apps
-
-    if not apps.is_installed("mutations"):
-        return {}
-    from mutations.selectors import mutation_queue_stats
-
+    """Queue depth and the age of the oldest queued mutation."""
     return {"queue": {"status": "ok", **mutation_queue_stats()}}
