@@ -138,7 +138,8 @@ class StagedFiles:
 class WriteView(KeyView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method in {"POST", "PATCH", "DELETE"}:
+        handles = hasattr(self, (request.method or "").lower())  # else DRF answers 405
+        if handles and request.method in {"POST", "PATCH", "DELETE"}:
             # Once per write, before a handler stages files: idempotency key and callbackUrl
             # (the callback host is resolved here, for the SSRF guard).
             body = request.data if isinstance(request.data, dict) else {}

@@ -256,3 +256,11 @@ def test_repeated_single_valued_parameters_are_400(admin_key_client):
     assert response.status_code == 400
     assert response.json()["error"]["details"] == [
         {"field": "pageSize", "message": "Repeated parameter."}]
+
+
+def test_undeclared_method_on_a_write_route_is_405_before_any_body_check(region_client):
+    response = region_client.patch(
+        "/api/v2/candidates/recAAAAAAAAAAAAAA/archive", {"callbackUrl": "ftp://x"},
+        format="json")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
