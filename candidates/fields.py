@@ -8,7 +8,7 @@ Dutch, as staff see them in the base. Enum values are identical in the API and i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import phonenumbers
@@ -158,10 +158,19 @@ class FieldSpec:
     maximum: int | None = None
     description: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    v1_name: str = ""  # API v1's Dutch snake_case name (SPEC 14), set by _with_v1_names
 
     @property
     def airtable_type(self) -> str:
         return AIRTABLE_TYPE[self.kind]
+
+
+def _with_v1_names(specs: tuple[FieldSpec, ...], names: dict[str, str]) -> tuple[FieldSpec, ...]:
+    """The same fields with their API v1 names; every field must have one (one catalogue)."""
+    mismatch = set(names) ^ {spec.name for spec in specs}
+    if mismatch:
+        raise ValueError(f"v1 names do not match the catalogue: {sorted(mismatch)}")
+    return tuple(replace(spec, v1_name=names[spec.name]) for spec in specs)
 
 
 CANDIDATE_FIELDS: tuple[FieldSpec, ...] = (
@@ -221,6 +230,33 @@ CANDIDATE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("otherAttachments", "Overige bijlagen", Kind.ATTACHMENTS, writable=False),
     FieldSpec("archived", COL_ARCHIVED, Kind.BOOLEAN, writable=False),
 )
+CANDIDATE_FIELDS = _with_v1_names(
+    CANDIDATE_FIELDS,
+    {
+        "name": "naam",
+        "email": "email",
+        "phone": "telefoon",
+        "privacyConsent": "privacy_consent",
+        "phase": "fase",
+        "sectors": "sector",
+        "roles": "functie",
+        "qualifications": "kwalificatie",
+        "priorEducation": "vooropleiding",
+        "linkedin": "linkedin",
+        "dateOfBirth": "geboortedatum",
+        "motivation": "motivatie",
+        "notes": "notities",
+        "exitReason": "reden_van_uitstroom",
+        "address": "adres",
+        "city": "plaats",
+        "postalCode": "postcode",
+        "source": "bron",
+        "externalId": "extern_id",
+        "curriculumVitae": "cv",
+        "otherAttachments": "overige_bijlagen",
+        "archived": "gearchiveerd",
+    },
+)
 
 INTERACTION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("type", "Type", Kind.ENUM, options=INTERACTION_TYPES, required_on_create=True),
@@ -230,6 +266,18 @@ INTERACTION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("performedBy", "Uitgevoerd door", Kind.STRING, max_length=MAX_SHORT),
     FieldSpec("performedAt", "Datum", Kind.DATETIME, required_on_create=True),
     FieldSpec("durationMinutes", "Duur (minuten)", Kind.INTEGER, minimum=0, maximum=1440),
+)
+INTERACTION_FIELDS = _with_v1_names(
+    INTERACTION_FIELDS,
+    {
+        "type": "soort",
+        "subject": "naam",
+        "summary": "samenvatting",
+        "notes": "notities",
+        "performedBy": "uitgevoerd_door",
+        "performedAt": "uitgevoerd_op",
+        "durationMinutes": "duur",
+    },
 )
 
 CANDIDATE_FIELDS_BY_NAME = {f.name: f for f in CANDIDATE_FIELDS}

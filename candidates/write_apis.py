@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from config.api.errors import BadRequest, ErrorDetail, NotFound, ValidationFailed
 from mutations.apis import ACCEPTED_RESPONSE, accepted
+from mutations.models import Mutation
 from mutations.services import mutation_accept
 from regions.apis import KeyView
 from webhooks.http import UnsafeUrl, check_url
@@ -155,6 +156,26 @@ class WriteView(KeyView):
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
     ) -> Response:
+        mutation = self.accept_mutation(
+            request,
+            operation=operation,
+            payload=payload,
+            target_ids=target_ids,
+            ordering_keys=ordering_keys,
+            staged=staged,
+        )
+        return accepted(request, mutation)
+
+    def accept_mutation(
+        self,
+        request: Request,
+        *,
+        operation: str,
+        payload: dict[str, Any],
+        target_ids: Iterable[str] = (),
+        ordering_keys: Iterable[str] = (),
+        staged: StagedFiles | None = None,
+    ) -> Mutation:
         idempotency_key, callback_url = request._request.reserved_members
         try:
             result = mutation_accept(
@@ -175,7 +196,7 @@ class WriteView(KeyView):
             raise
         if staged and not result.created:
             staged.discard()  # an idempotent replay: the original mutation has its own files
-        return accepted(request, result.mutation)
+        return result.mutation
 
     def accept_plan(self, request: Request, plan: writes.WritePlan) -> Response:
         return self.accept(
@@ -273,7 +294,10 @@ class CandidateUpsertApi(WriteView):
         "candidate (schema operation=create) plus the reserved members.",
     )
     def post(self, request: Request) -> Response:
-        body = _body(request)
+        return accepted(request, self.upsert_mutation(request, _body(request)))
+
+    def upsert_mutation(self, request: Request, body: dict[str, Any]) -> Mutation:
+        """Validate and queue one upsert (also API v1's create-user, SPEC 14)."""
         candidate = schema.validate_candidate(region=self.region, operation="create", payload=body)
         details = _check_url_attachments(candidate, "")
         if details:
@@ -292,7 +316,7 @@ class CandidateUpsertApi(WriteView):
         ):
             keys.append(candidate_key(request.environment, match.record_id))
         staged = StagedFiles()
-        return self.accept(
+        return self.accept_mutation(
             request,
             operation="candidate.upsert",
             payload={"candidate": staged.stage(candidate)},

@@ -7,6 +7,7 @@ stops the process at start with a message that names it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import environ
@@ -35,3 +36,17 @@ def required(name: str, *, embedded_default: str | None = None) -> str:
         f"Environment variable {name} is not set. It is required when DJANGO_DEBUG is off; "
         f"see README.md, section 'Configuration'."
     )
+
+
+def instant(name: str, *, default: str = "") -> datetime | None:
+    """An ISO 8601 date or date-time (UTC when no offset is given); ``None`` when empty."""
+    value = env.str(name, default=default)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} is not an ISO 8601 date or date-time: {value!r}."
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

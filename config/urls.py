@@ -20,6 +20,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("api/v2/", include((api_patterns, "api"), namespace="v2")),
     path("api/sandbox/", include((api_patterns, "api"), namespace="sandbox")),
+    # API v1 compatibility (SPEC 14): two routes, also under the unversioned /api/ base.
+    path("api/v1/", include(("candidates.v1.urls", "api-v1"), namespace="v1")),
+    path("api/", include(("candidates.v1.urls", "api-v1"), namespace="v1-unversioned")),
 ]
 
 handler404 = "config.api.handlers.not_found"

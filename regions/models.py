@@ -66,6 +66,13 @@ class ApiKey(models.Model):
     hashed_secret = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    v1_last_used_at = models.DateTimeField(
+        _("last used API v1"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The last call to the deprecated API v1 with this key."),
+    )
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

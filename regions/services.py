@@ -138,6 +138,18 @@ def api_key_touch(*, api_key: ApiKey) -> None:
     api_key.last_used_at = now
 
 
+def api_key_touch_v1(*, api_key: ApiKey) -> None:
+    """Record a call to API v1 (SPEC 14), like :func:`api_key_touch`: at most once a minute."""
+    now = timezone.now()
+    resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_S)
+    if api_key.v1_last_used_at is not None and now - api_key.v1_last_used_at < resolution:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).exclude(v1_last_used_at__gt=now - resolution).update(
+        v1_last_used_at=now
+    )
+    api_key.v1_last_used_at = now
+
+
 @transaction.atomic
 def staff_membership_grant(*, user: Any, region: Region) -> StaffMembership:
     """Give a back-office user access to ``region`` (idempotent)."""

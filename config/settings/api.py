@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from config.env import env
+from config.env import env, instant
 
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_RATE_LIMIT_PER_S = env.float("API_RATE_LIMIT_PER_S", default=20.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
 API_KEY_LAST_USED_RESOLUTION_S = 60
+# API v1 compatibility (SPEC 14): how long create-user waits for its mutation before it answers
+# 202, and the dates of the Deprecation (RFC 9745) and optional Sunset (RFC 8594) headers.
+API_V1_WAIT_S = env.float("API_V1_WAIT_S", default=20.0)
+API_V1_DEPRECATED_AT = instant("API_V1_DEPRECATED_AT", default="2026-01-01")
+API_V1_SUNSET_AT = instant("API_V1_SUNSET_AT")
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)
 # Fault drills compress the callback retry schedule (10 s … 12 h) by this factor; 1 in production.
 WEBHOOK_RETRY_TIME_SCALE = env.float("WEBHOOK_RETRY_TIME_SCALE", default=1.0)
