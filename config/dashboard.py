@@ -25,7 +25,8 @@ from candidates.models import Candidate
 from config.api.environment import ENVIRONMENT_CHOICES, ENVIRONMENTS, PRODUCTION
 from mutations.models import ACTIVE_STATUSES, Mutation, MutationStatus
 from regions.admin_scoping import scope_queryset, staff_region_ids, visible_regions
-from regions.models import Region
+from regions.models import ApiKey, ApiKeyScope, Region
+from regions.selectors import V1_RECENT_DAYS, api_keys_still_on_v1
 from webhooks.models import Subscription
 
 from .charts import Series, column_chart, stacked_rows
@@ -33,6 +34,7 @@ from .charts import Series, column_chart, stacked_rows
 WEEKS_SHOWN = 12
 HOURS_SHOWN = 24
 RECENT_FAILURES_SHOWN = 5
+V1_REGIONS_SHOWN = 6
 NO_PHASE = ""
 # Sequential blues along the journey, green for "at work", grey for "left".
 PHASE_COLOURS = {
@@ -187,6 +189,12 @@ def _failing_subscriptions(request: HttpRequest, environment: str) -> QuerySet[S
     )
 
 
+def _keys_on_v1(request: HttpRequest) -> QuerySet[ApiKey]:
+    keys = scope_queryset(api_keys_still_on_v1(), request, "region")
+    # Admin-scope keys are a superuser matter, as in the API key admin.
+    return keys if request.user.is_superuser else keys.exclude(scope=ApiKeyScope.ADMIN)
+
+
 def _tiles(context: dict[str, Any]) -> list[Tile]:
     tiles = []
     if "candidates" in context:
@@ -208,6 +216,18 @@ def _tiles(context: dict[str, Any]) -> list[Tile]:
             Tile(_("Succeeded (24 h)"), _number(m["succeeded_24h"])),
             Tile(_("Failed (24 h)"), _number(m["failed_24h"]), alert=m["failed_24h"] > 0),
         ]
+    if context.get("keys_on_v1"):  # shown only while some key still calls v1
+        keys = context["keys_on_v1"]
+        codes = sorted({k.region.code for k in keys if k.region is not None})
+        tiles.append(
+            Tile(
+                _("Keys still on API v1 (%(days)d days)") % {"days": V1_RECENT_DAYS},
+                _number(len(keys)),
+                ", ".join(codes[:V1_REGIONS_SHOWN])
+                + (" …" if len(codes) > V1_REGIONS_SHOWN else ""),
+                alert=True,
+            )
+        )
     if "failing_subscriptions" in context:
         count = len(context["failing_subscriptions"])
         tiles.append(Tile(_("Failing webhooks"), _number(count), alert=count > 0))
@@ -233,6 +253,8 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         context["candidates"] = _candidate_panels(request, environment, now)
     if user.has_perm("mutations.view_mutation"):
         context["mutations"] = _mutation_panels(request, environment, now)
+    if user.has_perm("regions.view_apikey"):
+        context["keys_on_v1"] = list(_keys_on_v1(request))
     if user.has_perm("webhooks.view_subscription"):
         context["failing_subscriptions"] = list(_failing_subscriptions(request, environment))
     if user.has_perm("airtable.view_syncstate"):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 from .models import ApiKey, ApiKeyScope, CustomField, Region, StaffMembership
+from .selectors import V1_RECENT_DAYS, v1_recent_since
 
 
 class ApiKeyInline(RegionScopedInlineMixin, admin.TabularInline):
@@ -97,6 +98,30 @@ class ApiKeyCreateForm(forms.ModelForm):
         fields = ("region", "name", "scope")
 
 
+class ApiV1UsageFilter(admin.SimpleListFilter):
+    """Which keys still call the deprecated API v1 (SPEC 14), to chase their migration."""
+
+    title = _("API v1 use")
+    parameter_name = "api_v1"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("recent", _("In the last %(days)d days") % {"days": V1_RECENT_DAYS}),
+            ("ever", _("Ever")),
+            ("never", _("Never")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+        match self.value():
+            case "recent":
+                return queryset.filter(v1_last_used_at__gte=v1_recent_since())
+            case "ever":
+                return queryset.filter(v1_last_used_at__isnull=False)
+            case "never":
+                return queryset.filter(v1_last_used_at__isnull=True)
+        return queryset
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -106,11 +131,24 @@ class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "scope",
         "created_at",
         "last_used_at",
+        "v1_last_used_at",
         "revoked_at",
     )
-    list_filter = ("scope", "region", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "scope",
+        "region",
+        ApiV1UsageFilter,
+        ("revoked_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("name", "prefix", "region__code")
-    readonly_fields = ("id", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = (
+        "id",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "v1_last_used_at",
+        "revoked_at",
+    )
     autocomplete_fields = ("region",)
     list_select_related = ("region",)
     actions = ["revoke"]
@@ -144,6 +182,7 @@ class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             "prefix",
             "created_at",
             "last_used_at",
+            "v1_last_used_at",
             "revoked_at",
         )
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from . import keys
 from .models import ApiKey, Region
@@ -46,3 +48,19 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if api_key.revoked_at is not None:
         return None
     return api_key
+
+
+V1_RECENT_DAYS = 30  # "still calls API v1": a call within this window
+
+
+def v1_recent_since() -> datetime:
+    return timezone.now() - timedelta(days=V1_RECENT_DAYS)
+
+
+def api_keys_still_on_v1() -> QuerySet[ApiKey]:
+    """Active keys that called the deprecated API v1 recently (SPEC 14), most recent first."""
+    return (
+        ApiKey.objects.filter(revoked_at__isnull=True, v1_last_used_at__gte=v1_recent_since())
+        .select_related("region")
+        .order_by("-v1_last_used_at")
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from candidates.v1.names import (
@@ -147,3 +148,15 @@ def test_v1_schema_with_sandbox_header_answers_from_the_sandbox(v1_client):
     response = v1_client.get("/api/v1/schema", HTTP_X_API_SANDBOX="true")
     assert response.status_code == 200
     assert response.json()["meta"]["sandbox"] is True
+
+
+def test_v1_use_is_written_at_most_once_a_minute(v1_client, region_key):
+    key = ApiKey.objects.filter(pk=region_key.api_key.pk)
+    recently = timezone.now() - timedelta(seconds=30)
+    key.update(v1_last_used_at=recently)
+    v1_client.get("/api/v1/schema")
+    assert key.get().v1_last_used_at == recently
+    long_ago = timezone.now() - timedelta(minutes=5)
+    key.update(v1_last_used_at=long_ago)
+    v1_client.get("/api/v1/schema")
+    assert key.get().v1_last_used_at > long_ago
