@@ -90,9 +90,15 @@ def wait_port(port: int, timeout_s: float = 30) -> None:
 
 
 def start_gunicorn(
-    env: dict[str, str], *, port: int, workers: int = 2, log_level: str = "warning"
+    env: dict[str, str],
+    *,
+    port: int,
+    workers: int = 2,
+    threads: int = 1,
+    log_level: str = "warning",
 ) -> subprocess.Popen[bytes]:
-    """gunicorn serving the project on 127.0.0.1:port, returned once it accepts connections."""
+    """gunicorn serving the project on 127.0.0.1:port, returned once it accepts connections.
+    ``threads`` > 1 selects the gthread worker (API v1's waiting requests park a thread)."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -101,6 +107,7 @@ def start_gunicorn(
             "config.wsgi",
             "--workers",
             str(workers),
+            *(["--threads", str(threads)] if threads > 1 else []),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",

@@ -46,6 +46,7 @@ def main() -> None:
         "api.py", "--seconds", "10" if quick else "30", "--mirror", "20000" if quick else "100000"
     )
     sync = _run("sync.py", "--records", "2000" if quick else "10000")
+    v1 = _run("v1.py", "--seconds", "10" if quick else "30")
 
     accept, ceiling, reads = api["accept"], api["ceiling"], api["reads"]
     full = sync["full_into_empty_mirror"]
@@ -115,6 +116,20 @@ def main() -> None:
             "time / theoretical time (target ≤ 1.2)",
         ),
         _row("full sync 429s received", full["http_429_received"], "0", None),
+        _row(
+            "v1 create-user p50 ms @5/s (+ v2 @100/s)",
+            v1["v1_create_user"]["p50_ms"],
+            "—",
+            None,
+            f"p99 {v1['v1_create_user']['p99_ms']} ms, statuses {v1['v1_create_user']['statuses']}",
+        ),
+        _row(
+            "v2 accept p99 ms @100/s, with v1 beside it",
+            v1["v2_accept_with_v1"]["p99_ms"],
+            "—",
+            v1["v2_p99_ratio_with_v1"],
+            f"alone {v1['v2_accept_alone']['p99_ms']} ms; ratio with/alone",
+        ),
     ]
     widths = [
         max(len(str(r[i])) for r in [*rows, ("figure", "value", "target", "ratio", "")])
@@ -128,7 +143,14 @@ def main() -> None:
     path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(
         json.dumps(
-            {"engine": engine, "upstream": upstream, "api": api, "sync": sync, "quick": quick},
+            {
+                "engine": engine,
+                "upstream": upstream,
+                "api": api,
+                "sync": sync,
+                "v1": v1,
+                "quick": quick,
+            },
             indent=2,
         )
     )

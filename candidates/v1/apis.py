@@ -103,15 +103,17 @@ class V1CreateUserApi(V1View, CandidateUpsertApi):
         return self._outcome(request, mutation)
 
     def _outcome(self, request: Request, mutation: Mutation) -> Response:
+        result = mutation.result or {}
         if mutation.status == MutationStatus.SUCCEEDED:
+            record_ids = result.get("recordIds") or [""]
             candidate = selectors.candidate_get(
                 region=self.region,
                 environment=mutation.environment,
-                record_id=(mutation.result or {}).get("recordIds", [""])[0],
+                record_id=record_ids[0],
                 include_interactions=True,
             )
             if candidate is not None:
-                created = bool((mutation.result or {}).get("created"))
+                created = bool(result.get("created"))
                 return ok(
                     request,
                     names.record_to_v1(_RENDERER.render(candidate)),
