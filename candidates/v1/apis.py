@@ -8,6 +8,9 @@ client gets the synchronous answer it was built for. See docs/migration-v1-to-v2
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +44,31 @@ class MutationFailed(ApiError):
 
 
 _FAILURE_STATUS = {"AIRTABLE_REJECTED": 422, "AIRTABLE_UNAVAILABLE": 503}
+
+
+class WaitSlots:
+    """At most ``API_V1_MAX_WAITING`` create-user requests of this process wait at once; the
+    others answer 202 straight away. A waiting request parks a server thread, so without a cap
+    a slow engine would let v1 occupy every thread and starve v2 traffic."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[bool]:
+        with self._lock:
+            granted = self.in_use < settings.API_V1_MAX_WAITING
+            self.in_use += granted
+        try:
+            yield granted
+        finally:
+            if granted:
+                with self._lock:
+                    self.in_use -= 1
+
+
+wait_slots = WaitSlots()
 
 
 def deprecation_headers(request: Request, successor_path: str) -> dict[str, str]:
@@ -99,7 +127,9 @@ class V1CreateUserApi(V1View, CandidateUpsertApi):
                 names.detail_to_v1(d, translated.custom_positions) for d in exc.details
             ]
             raise ValidationFailed(details=sorted(details, key=lambda d: d.field)) from None
-        mutation = mutation_wait(mutation=mutation, timeout_s=settings.API_V1_WAIT_S)
+        with wait_slots.slot() as granted:
+            if granted:
+                mutation = mutation_wait(mutation=mutation, timeout_s=settings.API_V1_WAIT_S)
         return self._outcome(request, mutation)
 
     def _outcome(self, request: Request, mutation: Mutation) -> Response:

@@ -10,8 +10,11 @@ API_RATE_LIMIT_PER_S = env.float("API_RATE_LIMIT_PER_S", default=20.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
 API_KEY_LAST_USED_RESOLUTION_S = 60
 # API v1 compatibility (SPEC 14): how long create-user waits for its mutation before it answers
-# 202, and the dates of the Deprecation (RFC 9745) and optional Sunset (RFC 8594) headers.
+# 202, how many requests of one process may wait at once, and the dates of the Deprecation
+# (RFC 9745) and optional Sunset (RFC 8594) headers.
 API_V1_WAIT_S = env.float("API_V1_WAIT_S", default=20.0)
+# Per process: keep it below gunicorn's --threads so v1 waits never take every thread.
+API_V1_MAX_WAITING = env.int("API_V1_MAX_WAITING", default=4)
 API_V1_DEPRECATED_AT = instant("API_V1_DEPRECATED_AT", default="2026-01-01")
 API_V1_SUNSET_AT = instant("API_V1_SUNSET_AT")
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)

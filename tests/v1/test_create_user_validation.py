@@ -132,3 +132,19 @@ def test_sandbox_header_queues_a_sandbox_mutation(v1_client, settings):
     assert response.json()["meta"]["sandbox"] is True
     assert Mutation.objects.get().environment == "sandbox"
     assert response["Location"].startswith("http://testserver/api/sandbox/mutations/")
+
+
+def test_beyond_the_waiting_cap_answers_202_without_waiting(v1_client, settings, monkeypatch):
+    from candidates.v1 import apis
+
+    def must_not_wait(**kwargs):
+        raise AssertionError("waited although every slot was taken")
+
+    monkeypatch.setattr(apis, "mutation_wait", must_not_wait)
+    settings.API_V1_WAIT_S = 60
+    settings.API_V1_MAX_WAITING = 1
+    with apis.wait_slots.slot() as granted:  # another request of this process is waiting
+        assert granted
+        response = v1_client.post("/api/v1/create-user", MINIMAL, format="json")
+    assert response.status_code == 202
+    assert apis.wait_slots.in_use == 0
