@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0004_staff_groups'),
+        ("regions", "0004_staff_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apikey',
-            name='v1_last_used_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='The last call to the deprecated API v1 with this key.', null=True, verbose_name='last used API v1'),
+            model_name="apikey",
+            name="v1_last_used_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="The last call to the deprecated API v1 with this key.",
+                null=True,
+                verbose_name="last used API v1",
+            ),
         ),
     ]
