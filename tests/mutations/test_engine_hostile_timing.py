@@ -3,7 +3,10 @@ workers die mid-request (issue 14). Each of the five breaks has a regression tes
 ``run_engine`` processes and the emulator's faults; timings are compressed through settings.
 
 Compressed timing for the worker processes: a request's deadline is connect 0.5 s + read
-timeout; the lease covers that plus 0.5 s of token wait and 0.5 s of margin.
+timeout; the lease covers that plus 0.5 s of token wait and 0.5 s of margin, the least the
+engine accepts. The process tests still take 15–40 s each (more on a loaded machine): they start
+real workers (Django boot), wait for real leases to expire and quarantines to pass, and hold
+requests in the emulator; none asserts on elapsed time.
 """
 
 from __future__ import annotations
