@@ -93,6 +93,18 @@ def _sending(mutation: Mutation, process, condition: Callable[[Mutation], bool] 
     )
 
 
+def _in_flight(mutation: Mutation, sent: int) -> None:
+    """Give the claimed request time to reach the emulator: the engine counts an attempt right
+    before it sends. Soft, so the same test shows the old engine (which counted nothing)."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        mutation.refresh_from_db()
+        if mutation.attempts >= sent:
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+
+
 def _kill(process) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
@@ -137,7 +149,7 @@ def test_a_held_write_cannot_land_after_a_later_write_to_the_record(
             workers,
         )
         held_since = time.monotonic()
-        time.sleep(0.5)  # the request is in the emulator's hands, to be applied late
+        _in_flight(first, sent=1)  # the request is in the emulator's hands, to be applied late
         airtable.emulator.clear_faults()  # everything after it is answered at once
         _wait(_all_final, "both PATCHes final", workers)
         # Whatever the engine did, the held request has landed by now.
@@ -170,11 +182,11 @@ def test_reclaimed_leases_count_as_attempts_and_end_in_failed(region_client, air
     env = _timing(read_s=HOLD_S + 1, settle_s=HOLD_S + 0.5, MUTATION_MAX_ATTEMPTS="2")
     survivor = None
     try:
-        for _ in range(2):
+        for sent in (1, 2):
             victim = airtable.start_engine_process(extra_env=env)
             _wait(lambda v=victim: _sending(doomed, v), "PATCH claimed", [victim])
-            time.sleep(0.5)  # killed while Airtable holds its request
-            _kill(victim)
+            _in_flight(doomed, sent=sent)
+            _kill(victim)  # while Airtable holds its request
         survivor = airtable.start_engine_process(extra_env=env)
         _wait(_all_final, "both PATCHes final", [survivor])
     finally:
@@ -212,8 +224,8 @@ def test_an_upload_applied_by_a_killed_worker_is_not_uploaded_again(
     try:
         # The record was read; the claim now held is the upload's.
         _wait(lambda: _sending(mutation, victim, lambda m: "current" in m.state), "upload")
-        time.sleep(0.5)  # killed while Airtable holds the upload, which it then applies
-        _kill(victim)
+        _in_flight(mutation, sent=2)  # the read was the first request
+        _kill(victim)  # while Airtable holds the upload, which it then applies
         survivor = airtable.start_engine_process(extra_env=env)
         _wait(_all_final, "upload final", [survivor])
     finally:
