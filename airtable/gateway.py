@@ -21,7 +21,8 @@ from __future__ import annotations
 import base64
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -33,6 +34,7 @@ from pyairtable import Api
 from pyairtable.api.table import Table
 from pyairtable.utils import Url
 from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.util import Timeout
 
 from config.api.environment import PRODUCTION, SANDBOX
 
@@ -120,6 +122,7 @@ class AirtableGateway:
         read_timeout_s: float,
     ) -> None:
         self.base_id = base_id
+        self._timeouts = (connect_timeout_s, read_timeout_s)
         self._api = Api(
             token,
             endpoint_url=api_url.rstrip("/"),
@@ -131,6 +134,28 @@ class AirtableGateway:
 
     def __repr__(self) -> str:
         return f"<AirtableGateway base={self.base_id} api={self._api.endpoint_url}>"
+
+    @property
+    def request_timeout_s(self) -> float:
+        """The longest one request may take: connect plus read timeout."""
+        return sum(self._timeouts)
+
+    @contextmanager
+    def deadline(self, total_s: float) -> Iterator[None]:
+        """Bound each request made inside by ``total_s`` in all (connect and the wait for the
+        answer together, urllib3's total timeout), not only per socket read. The engine keeps
+        it shorter than the lease it sends under. Not thread-safe: one gateway per thread."""
+        if total_s <= 0:
+            raise ValueError("a request deadline must be positive")
+        connect, read = self._timeouts
+        previous = self._api.timeout
+        self._api.timeout = Timeout(  # type: ignore[assignment]
+            connect=min(connect, total_s), read=min(read, total_s), total=total_s
+        )
+        try:
+            yield
+        finally:
+            self._api.timeout = previous
 
     # ------------------------------------------------------------------ records
 

@@ -4,11 +4,14 @@
 
 The stack is real and private to the drill: gunicorn, two engine workers (``run_engine``), a
 Celery worker and beat, a private Redis, the Airtable emulator (5 requests/s) and a callback
-receiver. Time is compressed for the drill only: leases of 10 s instead of 120 s, callback
-retries at 1/100 of the production schedule.
+receiver. Time is compressed for the drill only: leases of 10 s instead of 120 s, quarantines
+of 4 s instead of 120 s, callback retries at 1/100 of the production schedule. The database is
+``ats_drill`` (``DRILL_DATABASE`` overrides it).
 
 After every drill: every accepted write ended exactly once (succeeded), Airtable holds no
-duplicate, the mirror equals Airtable, and every callback was delivered exactly once.
+duplicate, the mirror equals Airtable, and every callback was delivered exactly once; drills
+that write to shared records add their own checks (last write wins, files once, deletes
+complete).
 NOTE: the Postgres drill restarts the machine's Postgres server; run drills on a machine (or
 at a moment) where nothing else depends on it.
 """
@@ -43,6 +46,11 @@ from _setup import (
 SETTLE_TIMEOUT_S = 240
 COMPRESSION = {
     "MUTATION_LEASE_S": "10",
+    # The lease covers connect + read timeout + token wait + margin (1 + 2 + 2 + 1 s).
+    "AIRTABLE_CONNECT_TIMEOUT_S": "1",
+    "MUTATION_TOKEN_WAIT_S": "2",
+    "MUTATION_LEASE_MARGIN_S": "1",
+    "MUTATION_SETTLE_S": "4",
     "MUTATION_BACKOFF_BASE_S": "0.5",
     "MUTATION_BACKOFF_MAX_S": "5",
     "MUTATION_MAX_ATTEMPTS": "30",
@@ -111,16 +119,20 @@ class Stack:
             base_id=self.base_id,
             sandbox_base_id="appDrillSandbox01",
             extra={**COMPRESSION, "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0"},
-            database="ats_drill",
+            database=os.environ.get("DRILL_DATABASE", "ats_drill"),
         )
         self.redis: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
         self.engines: list[subprocess.Popen] = []
         self.celery: list[subprocess.Popen] = []
 
-    def _spawn(self, *args: str) -> subprocess.Popen:
+    def _spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         return subprocess.Popen(
-            list(args), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            list(args),
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def start_redis(self) -> None:
@@ -147,8 +159,17 @@ class Stack:
             self.redis.wait(timeout=10)
             self.redis = None
 
-    def start_engine(self) -> None:
-        self.engines.append(self._spawn(sys.executable, "manage.py", "run_engine"))
+    def start_engine(self, env: dict[str, str] | None = None) -> None:
+        self.engines.append(self._spawn(sys.executable, "manage.py", "run_engine", env=env))
+
+    def replace_engines(self, count: int, env: dict[str, str] | None = None) -> None:
+        for process in self.engines:
+            process.terminate()
+        for process in self.engines:
+            process.wait(timeout=30)
+        self.engines = []
+        for _ in range(count):
+            self.start_engine(env)
 
     def start(self) -> None:
         from airtable.gateway import gateway_for_environment
@@ -215,6 +236,31 @@ class Submitter:
         self.key = key
         self.accepted: set[str] = set()
         self.candidates = 0
+        # Extra verifications of drills that write to shared records: each returns problems.
+        self.checks: list[Callable[[], list[str]]] = []
+
+    def write(self, method: str, path: str, body: dict | None, tag: str) -> str:
+        """One write (any route) with an idempotency key and callback; returns its mutation id."""
+        url = f"http://127.0.0.1:{self.stack.web_port}/api/v2{path}"
+        headers = {"x-api-key": self.key, "Idempotency-Key": tag}
+        params = {"callbackUrl": self.stack.receiver.url}
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.request(
+                    method, url, json=body, params=params, headers=headers, timeout=10
+                )
+                if response.status_code == 202:
+                    mutation_id = response.json()["data"]["mutationId"]
+                    self.accepted.add(mutation_id)
+                    return mutation_id
+                if response.status_code < 500 and response.status_code != 429:
+                    raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"could not submit {tag}")
+            time.sleep(0.5)
 
     def submit(self, tag: str, count: int, per_request: int = 3) -> None:
         url = f"http://127.0.0.1:{self.stack.web_port}/api/v2/candidates"
@@ -304,6 +350,8 @@ def _verify(stack: Stack, submitter: Submitter) -> list[str]:
     doubled = [m for m, n in counts.items() if n > 1]
     if missing or doubled:
         problems.append(f"callbacks: {len(missing)} missing, {len(doubled)} delivered twice")
+    for check in submitter.checks:
+        problems += check()
     return problems
 
 
@@ -341,6 +389,217 @@ def drill_postgres_restart(stack: Stack, submitter: Submitter) -> None:
     thread.join()
 
 
+# The lease-expiry drill's own timing: a 4 s lease (0.5 + 1.5 + 1 + 0.5 s, the least the engine
+# accepts) and requests held 2.5 s (past their 2 s deadline) in waves, so requests time out and
+# land late, and stalled workers lose their leases while their requests are in flight.
+SHORT_LEASE = {
+    "MUTATION_LEASE_S": "4",
+    "AIRTABLE_CONNECT_TIMEOUT_S": "0.5",
+    "AIRTABLE_READ_TIMEOUT_S": "1.5",
+    "MUTATION_TOKEN_WAIT_S": "1",
+    "MUTATION_LEASE_MARGIN_S": "0.5",
+    "MUTATION_SETTLE_S": "4",
+}
+HELD_MS = 2500
+SHARED_RECORDS = 6
+DELETED_RECORDS = 2
+
+
+def _wait_for_results(mutation_ids: list[str], timeout_s: float = 120) -> dict[str, dict]:
+    from django.db import close_old_connections
+
+    from mutations.models import Mutation
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        close_old_connections()
+        done = {
+            str(m.uuid): m.result
+            for m in Mutation.objects.filter(uuid__in=mutation_ids, status="succeeded")
+        }
+        if len(done) == len(mutation_ids):
+            return done
+        time.sleep(0.5)
+    raise RuntimeError(f"set-up writes not done after {timeout_s}s")
+
+
+def _hostile_timing(stack: Stack, stop: threading.Event) -> None:
+    """Waves of held requests; now and then a worker stalls past its lease (SIGSTOP) with a
+    request in flight, or is killed and replaced."""
+    wave = 0
+    while not stop.is_set():
+        wave += 1
+        stack.emulator.set_faults(stack.base_id, latency_ms=HELD_MS)
+        victim = random.choice(stack.engines)
+        if wave % 3 == 0:
+            time.sleep(0.3)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            stack.engines.remove(victim)
+            stack.start_engine(SHORT_LEASE)
+        else:
+            time.sleep(0.3)
+            victim.send_signal(signal.SIGSTOP)
+            time.sleep(float(SHORT_LEASE["MUTATION_LEASE_S"]) + 1)
+            victim.send_signal(signal.SIGCONT)
+        stack.emulator.clear_faults()
+        stop.wait(3)
+    stack.emulator.clear_faults()
+
+
+def drill_lease_expiry_in_flight(stack: Stack, submitter: Submitter) -> None:
+    """Three workers on a short lease; creates, patches, uploads, interactions and deletes on
+    shared records while requests are held and workers stall or die."""
+    tag = f"lease{random.randrange(10**6)}"
+    stack.replace_engines(3, SHORT_LEASE)
+    creates = [
+        submitter.write(
+            "POST",
+            "/candidates",
+            {
+                "candidates": [
+                    {
+                        "name": f"Gedeeld {tag} {n}",
+                        "email": f"{tag}-{n}@drill.example.nl",
+                        "privacyConsent": True,
+                    }
+                ]
+            },
+            f"{tag}-create-{n}",
+        )
+        for n in range(SHARED_RECORDS)
+    ]
+    submitter.candidates += SHARED_RECORDS
+    results = _wait_for_results(creates)
+    record_ids = [results[m]["recordIds"][0] for m in creates]
+    stop = threading.Event()
+    chaos = threading.Thread(target=_hostile_timing, args=(stack, stop), daemon=True)
+    chaos.start()
+    expected: dict[str, dict] = {}
+    interaction_writes: dict[str, list[str]] = {r: [] for r in record_ids}
+    try:
+        for round_ in range(3):
+            for n, record_id in enumerate(record_ids):
+                path = f"/candidates/{record_id}"
+                phase = ("matchen", "oriënteren", "voorbereiden")[(n + round_) % 3]
+                city = f"Plaats {round_}"
+                submitter.write(
+                    "PATCH", path, {"phase": phase, "city": city}, f"{tag}-p{round_}-{n}"
+                )
+                expected[record_id] = {"Fase": phase, "Plaats": city}
+                cv = {
+                    "filename": f"cv-{round_}.txt",
+                    "contentType": "text/plain",
+                    "base64": "ZHJpbGw=",
+                }
+                submitter.write(
+                    "POST", f"{path}/attachments", {"curriculumVitae": [cv]}, f"{tag}-a{round_}-{n}"
+                )
+                interaction_writes[record_id].append(
+                    submitter.write(
+                        "POST",
+                        f"{path}/interactions",
+                        {
+                            "interactions": [
+                                {"type": "Telefonisch", "performedAt": "2026-11-01T10:00:00Z"}
+                            ]
+                        },
+                        f"{tag}-i{round_}-{n}",
+                    )
+                )
+            # A few new candidates too, so creates run beside the writes to shared records.
+            submitter.write(
+                "POST",
+                "/candidates",
+                {
+                    "candidates": [
+                        {
+                            "name": f"Nieuw {tag} {round_}",
+                            "email": f"{tag}-new-{round_}@drill.example.nl",
+                            "privacyConsent": True,
+                        }
+                    ]
+                },
+                f"{tag}-new-{round_}",
+            )
+            submitter.candidates += 1
+        deleted = record_ids[:DELETED_RECORDS]
+        for record_id in deleted:
+            submitter.write("DELETE", f"/candidates/{record_id}", None, f"{tag}-d-{record_id}")
+        submitter.candidates -= len(deleted)
+        time.sleep(20)  # let the chaos play over the queue for a while
+    finally:
+        stop.set()
+        chaos.join()
+    stack.replace_engines(2)
+    submitter.checks.append(
+        lambda: _shared_record_problems(stack, expected, deleted, interaction_writes)
+    )
+
+
+def _shared_record_problems(
+    stack: Stack,
+    expected: dict[str, dict],
+    deleted: list[str],
+    interaction_writes: dict[str, list[str]],
+) -> list[str]:
+    """Last write wins per record, each file once, deleted candidates leave nothing behind,
+    and the mirror holds what Airtable holds for these records."""
+    from django.db import close_old_connections
+
+    from candidates.models import Candidate, Interaction
+    from mutations.models import Mutation
+
+    close_old_connections()
+    problems = []
+    candidates = {r["id"]: r for r in stack.emulator.records(stack.base_id, "Kandidaten")}
+    interactions = stack.emulator.records(stack.base_id, "Interacties")
+    created_interactions = {
+        record_id: [
+            rid
+            for m in Mutation.objects.filter(uuid__in=ids)
+            for rid in (m.result or {}).get("recordIds", [])
+        ]
+        for record_id, ids in interaction_writes.items()
+    }
+    for record_id in deleted:
+        linked = [i for i in interactions if record_id in (i["fields"].get("Kandidaat") or [])]
+        leftovers = set(created_interactions[record_id]) & {i["id"] for i in interactions}
+        if record_id in candidates or linked or leftovers:
+            problems.append(f"deleted {record_id} left data behind")
+        if Candidate.objects.filter(record_id=record_id).exists():
+            problems.append(f"deleted {record_id} still mirrored")
+        if Interaction.objects.filter(record_id__in=created_interactions[record_id]).exists():
+            problems.append(f"interactions of deleted {record_id} still mirrored")
+    for record_id, fields in expected.items():
+        if record_id in deleted:
+            continue
+        record = candidates.get(record_id)
+        if record is None:
+            problems.append(f"{record_id} missing from Airtable")
+            continue
+        got = {name: record["fields"].get(name) for name in fields}
+        if got != fields:
+            problems.append(f"{record_id}: Airtable has {got}, last write was {fields}")
+        files = Counter(f["filename"] for f in record["fields"].get("CV") or [])
+        if set(files) != {"cv-0.txt", "cv-1.txt", "cv-2.txt"} or max(files.values()) > 1:
+            problems.append(f"{record_id}: files {dict(files)}")
+        mirrored = Candidate.objects.filter(record_id=record_id).first()
+        if mirrored is None or (mirrored.phase, mirrored.city) != (
+            fields["Fase"],
+            fields["Plaats"],
+        ):
+            problems.append(f"{record_id}: mirror differs from Airtable")
+        elif sorted(a.filename for a in mirrored.attachments.all()) != sorted(files.elements()):
+            problems.append(f"{record_id}: mirrored files differ from Airtable")
+        linked = {
+            i["id"] for i in interactions if record_id in (i["fields"].get("Kandidaat") or [])
+        }
+        if linked != set(created_interactions[record_id]):
+            problems.append(f"{record_id}: interactions {len(linked)} in Airtable")
+    return problems
+
+
 def _emulator_storm(**faults: object) -> Callable[[Stack, Submitter], None]:
     def drill(stack: Stack, submitter: Submitter) -> None:
         stack.emulator.set_faults(stack.base_id, **faults)
@@ -369,6 +628,7 @@ DRILLS: dict[str, Callable[[Stack, Submitter], None]] = {
     ),
     "emulator 429 storm (10 s)": _emulator_storm(rate_limit_storm_s=10),
     "callback receiver down 10 min (compressed)": drill_receiver_down,
+    "lease expiry with requests in flight": drill_lease_expiry_in_flight,
 }
 
 

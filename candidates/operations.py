@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mutations.models import Mutation
+from mutations.models import Mutation, MutationStatus
 from mutations.registry import register_operation
+from mutations.services import mutation_cancel
 from mutations.steps import Step, StepOutcome, Upload, WriteItem
 from regions.models import CustomField
 
@@ -32,6 +33,13 @@ from .fields import (
 )
 
 MERGE_ON = (COL_MUTATION_KEY,)
+# Airtable adds the reverse of a link column to the linked table, named after the linking table.
+COL_CANDIDATE_INTERACTIONS = INTERACTIONS_TABLE
+CANDIDATE_ERASED_ERROR = {
+    "code": "CANDIDATE_DELETED",
+    "message": "The candidate was deleted (GDPR erasure) before this write ran.",
+    "retryable": False,
+}
 ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 
 
@@ -83,9 +91,11 @@ def _staged_uploads(candidate: dict[str, Any], prefix: str) -> list[tuple[str, s
 def _verify_uploads_step(
     mutation: Mutation, record_id: str, pending: list[tuple[str, str, dict]]
 ) -> Step | None:
-    """After a failed attempt an upload may have landed anyway (a timeout after Airtable
-    stored it): look at the record once before uploading again."""
-    if pending and mutation.attempts > mutation.state.get("uploads_verified_at", 0):
+    """After a request whose outcome is unknown (a timeout after Airtable stored the file, or
+    a lease reclaimed from a worker that died mid-upload) an upload may have landed: look at
+    the record once before uploading again. The engine counts those requests, and only sends
+    this step after the quarantine, so anything in flight has landed by then."""
+    if pending and mutation.unknown_outcomes > mutation.state.get("uploads_verified_at", 0):
         return Step(action="get", table=CANDIDATES_TABLE, record_id=record_id)
     return None
 
@@ -93,7 +103,7 @@ def _verify_uploads_step(
 def _record_verification(
     mutation: Mutation, record: dict[str, Any] | None, pending: list[tuple[str, str, dict]]
 ) -> None:
-    mutation.state["uploads_verified_at"] = mutation.attempts
+    mutation.state["uploads_verified_at"] = mutation.unknown_outcomes
     fields = (record or {}).get("fields", {})
     uploads = _state(mutation, "uploads")
     for key, column, file in pending:
@@ -313,13 +323,21 @@ class RecordUpdate:
 
 
 class CandidateDelete:
-    """GDPR erasure: the candidate's interactions, then the record (its files go with it)."""
+    """GDPR erasure, decided when it runs (after every earlier mutation on the record): read
+    the interactions the record links in Airtable, delete them and the ones the mirror knew at
+    accept time, then the record (its files go with it)."""
+
+    def _interaction_ids(self, mutation: Mutation) -> list[str]:
+        known = mutation.payload.get("interactionIds", [])
+        return list(dict.fromkeys([*known, *mutation.state.get("linked", [])]))
 
     def next_step(self, mutation: Mutation) -> Step | None:
+        if "linked" not in mutation.state:
+            return Step(action="get", table=CANDIDATES_TABLE, record_id=mutation.target_ids[0])
         deleted = _state(mutation, "deleted")
         interactions = tuple(
             WriteItem(key=f"interaction.{rid}", record_id=rid)
-            for rid in mutation.payload.get("interactionIds", [])
+            for rid in self._interaction_ids(mutation)
         )
         pending = _pending(interactions, deleted)
         if pending:
@@ -335,16 +353,45 @@ class CandidateDelete:
         return None
 
     def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
-        _state(mutation, "deleted").update(dict.fromkeys(outcome.deleted, True))
+        if step.action == "get":
+            fields = (outcome.record or {}).get("fields", {})
+            links = fields.get(COL_CANDIDATE_INTERACTIONS) or []
+            mutation.state["linked"] = [rid for rid in links if isinstance(rid, str)]
+        else:
+            _state(mutation, "deleted").update(dict.fromkeys(outcome.deleted, True))
 
     def complete(self, mutation: Mutation) -> dict[str, Any]:
+        interaction_ids = self._interaction_ids(mutation)
         services.interaction_mirror_delete(
-            environment=mutation.environment, record_ids=mutation.payload.get("interactionIds", [])
+            environment=mutation.environment, record_ids=interaction_ids
         )
         services.candidate_mirror_delete(
             environment=mutation.environment, record_ids=mutation.target_ids
         )
-        return {"recordIds": list(mutation.target_ids), "deleted": True}
+        _cancel_interaction_creates_after(mutation)
+        return {
+            "recordIds": list(mutation.target_ids),
+            "deleted": True,
+            "erased": {
+                "candidateIds": list(mutation.target_ids),
+                "interactionIds": interaction_ids,
+            },
+        }
+
+
+def _cancel_interaction_creates_after(delete: Mutation) -> None:
+    """Interaction creates for the candidate queued before the delete ran first (they share
+    the candidate's ordering key) and were erased with it; ones queued after it would only
+    recreate personal data for a record that is gone, so they are cancelled."""
+    queued = Mutation.objects.filter(
+        region_id=delete.region_id,
+        environment=delete.environment,
+        operation="interaction.create",
+        status=MutationStatus.QUEUED,
+        payload__candidateId=delete.target_ids[0],
+    )
+    for mutation in queued:
+        mutation_cancel(mutation=mutation, error=CANDIDATE_ERASED_ERROR)
 
 
 class InteractionCreate:

@@ -7,16 +7,26 @@ Contracts that are easy to break:
   of the worker is conditional on still holding that lease, so a worker that stalled past its
   lease cannot overwrite the work of the one that took over.
 * **Ordering.** A mutation is claimable only while no earlier *active* mutation shares one of
-  its keys (``MutationKey`` rows exist exactly while a mutation is queued or processing).
+  its keys (``MutationKey`` rows exist while a mutation is queued or processing, and after it
+  ended inside a quarantine until the quarantine is over).
 * **Batching and fairness.** One request carries up to 10 records of items whose steps have the
   same signature. The first region is chosen round-robin among regions with due work, and the
   request is filled from that region first, then from the others.
-* **Retries.** 429: the base pauses for every worker and the mutations wait out the penalty
-  (not counted as attempts). 5xx, timeouts, connection errors: exponential backoff with jitter,
-  1 s … 10 min, at most 10 attempts. Other 4xx: if the request mixed several mutations they are
+* **Retries.** ``attempts`` counts requests sent. Each step has its own retry budget
+  (``step_failures``, reset when a step succeeds). 429: the base pauses for every worker and the
+  mutations wait out the penalty (no budget spent). 5xx, timeouts, connection errors and
+  reclaimed leases: exponential backoff with jitter, 1 s … 10 min, at most
+  ``MUTATION_MAX_ATTEMPTS`` per step. Other 4xx: if the request mixed several mutations they are
   retried one mutation per request to find the culprit; otherwise the mutation fails at once.
   Waits up to ``SHORT_WAIT_MAX_S`` are Celery countdowns; longer ones are swept from the
   database (``next_attempt_at``).
+* **Fencing.** Right before every request the worker verifies and extends its lease in one
+  conditional update (which also counts the attempt) and sends nothing for a mutation it no
+  longer holds; the request's total deadline is shorter than the lease it was sent under.
+* **Quarantine.** A request whose outcome is unknown (timeout, lost connection, a lease that
+  expired in another worker's hands) may still land on Airtable later, so its mutation, and
+  through its ordering keys every later mutation on its records, waits ``MUTATION_SETTLE_S``
+  before anything more is sent; a non-idempotent step re-reads the record first.
 * **Exactly once.** Creates are upserts merged on ``API Mutation Key``; updates are idempotent;
   a delete that finds the record gone counts as done. The mirror is written in the same
   transaction that marks the mutation succeeded.
@@ -27,6 +37,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +46,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import (
     InterfaceError,
@@ -60,13 +72,51 @@ CLAIM_WINDOW = 30  # mutations inspected per region when filling one request
 SHORT_WAIT_MAX_S = 60.0
 DATABASE_RETRY_S = 1.0
 NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
+HTTP_GATEWAY_TIMEOUT = 504
+RECLAIMS_EXHAUSTED_ERROR = {
+    "code": "AIRTABLE_UNAVAILABLE",
+    "message": "The step's retry budget was spent on requests whose outcome is unknown "
+    "(workers lost their lease while the request was in flight).",
+    "retryable": True,
+    "airtableErrorType": None,
+    "status": None,
+}
 # The region this process served first last time, per environment: the round-robin cursor.
 # Each worker rotates on its own; across workers the shares even out the same way.
 _last_region_served: dict[str, str] = {}
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Unique per worker: host and process, plus the thread outside the main thread (thread
+    and green-thread pools are refused at start, see ``mutations.apps``)."""
+    base = f"{socket.gethostname()}:{os.getpid()}"
+    if threading.current_thread() is threading.main_thread():
+        return base
+    return f"{base}:{threading.get_native_id()}"
+
+
+def lease_timing_problem() -> str | None:
+    """Why ``MUTATION_LEASE_S`` cannot fence a request, or ``None`` when it can: the lease must
+    cover the connect and read timeouts (one request's deadline), the longest wait for a
+    rate-limit token and a margin."""
+    needed = {
+        "AIRTABLE_CONNECT_TIMEOUT_S": float(settings.AIRTABLE_CONNECT_TIMEOUT_S),
+        "AIRTABLE_READ_TIMEOUT_S": float(settings.AIRTABLE_READ_TIMEOUT_S),
+        "MUTATION_TOKEN_WAIT_S": float(settings.MUTATION_TOKEN_WAIT_S),
+        "MUTATION_LEASE_MARGIN_S": float(settings.MUTATION_LEASE_MARGIN_S),
+    }
+    lease = float(settings.MUTATION_LEASE_S)
+    if lease >= sum(needed.values()):
+        return None
+    parts = " + ".join(f"{name} ({value:g})" for name, value in needed.items())
+    return f"MUTATION_LEASE_S ({lease:g}) must be at least {parts} = {sum(needed.values()):g} s."
+
+
+def check_lease_timing() -> None:
+    """Refuse to run the engine with a lease that a request can outlive."""
+    problem = lease_timing_problem()
+    if problem:
+        raise ImproperlyConfigured(problem)
 
 
 def backoff_s(attempts: int) -> float:
@@ -85,9 +135,14 @@ def _due(now: Any) -> Q:
 
 
 def eligible_mutations(environment: str, now: Any | None = None) -> QuerySet[Mutation]:
-    """Due mutations of ``environment`` that no earlier active mutation blocks."""
+    """Due mutations of ``environment`` that no earlier active (or still quarantined)
+    mutation blocks."""
     now = now or timezone.now()
-    earlier = MutationKey.objects.filter(key=OuterRef("key"), sequence__lt=OuterRef("sequence"))
+    earlier = MutationKey.objects.filter(
+        Q(held_until__isnull=True) | Q(held_until__gt=now),
+        key=OuterRef("key"),
+        sequence__lt=OuterRef("sequence"),
+    )
     blocked = MutationKey.objects.filter(mutation=OuterRef("pk")).filter(Exists(earlier))
     return Mutation.objects.filter(_due(now), environment=environment).exclude(Exists(blocked))
 
@@ -171,8 +226,13 @@ def _one_item_per_request(mutation: Mutation) -> bool:
 def mutation_claim_batch(*, environment: str, owner: str) -> tuple[Batch | None, list[Mutation]]:
     """Claim the next request's worth of work.
 
-    Returns the batch to send (or ``None``) and mutations that have no step left (a worker died
-    between its last request and finishing) so the caller finishes them.
+    Returns the batch to send (or ``None``) and mutations to finish now: those with no step left
+    (a worker died between its last request and finishing) succeed; those whose step ran out of
+    retries with a reclaim fail (``state["reclaim_failed"]``).
+
+    A mutation whose lease expired in another worker's hands is not sent again here: that
+    worker's request may still land, so the reclaim counts as a try with an unknown outcome
+    and the mutation waits out its quarantine (``_quarantine_reclaimed``).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -190,6 +250,9 @@ def mutation_claim_batch(*, environment: str, owner: str) -> tuple[Batch | None,
                 step = registry.handler_for(mutation.operation).next_step(mutation)
                 if step is None:
                     to_finish.append(mutation)
+                elif mutation.status == MutationStatus.PROCESSING:
+                    if _quarantine_reclaimed(mutation, now):
+                        to_finish.append(mutation)
                 elif batch.accepts(mutation, step):
                     batch.add(mutation, step)
                     first_region = first_region or region_id
@@ -210,6 +273,77 @@ def mutation_claim_batch(*, environment: str, owner: str) -> tuple[Batch | None,
         if first_region is not None:
             _last_region_served[environment] = str(first_region)
     return (batch if batch.parts else None), to_finish
+
+
+def _quarantine_reclaimed(mutation: Mutation, now: Any) -> bool:
+    """Count a reclaimed lease as a try with an unknown outcome (inside the claim transaction,
+    the row is locked). Returns True when the step's budget is spent and it must fail."""
+    mutation.step_failures += 1
+    mutation.unknown_outcomes += 1
+    mutation.quarantined_until = now + timedelta(seconds=settings.MUTATION_SETTLE_S)
+    logger.warning(
+        "mutation.reclaimed",
+        mutation_id=str(mutation.uuid),
+        previous_owner=mutation.lease_owner,
+        step_failures=mutation.step_failures,
+    )
+    fields = ["step_failures", "unknown_outcomes", "quarantined_until"]
+    if mutation.step_failures >= settings.MUTATION_MAX_ATTEMPTS:
+        mutation.state = {**mutation.state, "reclaim_failed": True}
+        Mutation.objects.filter(pk=mutation.pk).update(
+            **{name: getattr(mutation, name) for name in fields}
+        )
+        return True
+    delay = max(backoff_s(mutation.step_failures), settings.MUTATION_SETTLE_S)
+    Mutation.objects.filter(pk=mutation.pk).update(
+        **{name: getattr(mutation, name) for name in fields},
+        status=MutationStatus.QUEUED,
+        next_attempt_at=now + timedelta(seconds=delay),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    _schedule_wakeup_on_commit(mutation.environment, delay)
+    return False
+
+
+def _fence(batch: Batch, owner: str) -> Batch:
+    """Verify and extend our lease on every mutation of the batch right before sending, and
+    count the attempt; parts whose lease we lost are dropped (nothing is sent for them)."""
+    now = timezone.now()
+    lease_end = now + timedelta(seconds=settings.MUTATION_LEASE_S)
+    ids = [part.mutation.pk for part in batch.parts]
+    with transaction.atomic():
+        held = set(
+            Mutation.objects.select_for_update()
+            .filter(
+                pk__in=ids,
+                status=MutationStatus.PROCESSING,
+                lease_owner=owner,
+                lease_expires_at__gt=now,
+            )
+            .values_list("pk", flat=True)
+        )
+        if held:
+            Mutation.objects.filter(pk__in=held).update(
+                lease_expires_at=lease_end, attempts=F("attempts") + 1
+            )
+    lost = [part for part in batch.parts if part.mutation.pk not in held]
+    if lost:
+        logger.warning(
+            "engine.lease_lost_before_send",
+            mutations=[str(part.mutation.uuid) for part in lost],
+        )
+    batch.parts = [part for part in batch.parts if part.mutation.pk in held]
+    for part in batch.parts:
+        part.mutation.lease_expires_at = lease_end
+        part.mutation.attempts += 1
+    return batch
+
+
+def _request_deadline_s(gateway: AirtableGateway) -> float:
+    """A total deadline per request, shorter than the lease just extended."""
+    leeway = float(settings.MUTATION_LEASE_S) - float(settings.MUTATION_LEASE_MARGIN_S)
+    return max(0.1, min(gateway.request_timeout_s, leeway))
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -334,8 +468,8 @@ def _requeue(
     owner: str,
     *,
     delay_s: float = 0.0,
-    count_attempt: bool = False,
     state: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> bool:
     changes: dict[str, Any] = {
         "status": MutationStatus.QUEUED,
@@ -343,11 +477,10 @@ def _requeue(
         "lease_owner": "",
         "lease_expires_at": None,
         "updated_at": timezone.now(),
+        **fields,
     }
     if state is not None:
         changes["state"] = state
-    if count_attempt:
-        changes["attempts"] = F("attempts") + 1
     updated = Mutation.objects.filter(
         pk=mutation.pk, status=MutationStatus.PROCESSING, lease_owner=owner
     ).update(**changes)
@@ -373,7 +506,7 @@ class TickResult:
 
 
 def engine_tick(
-    *, environment: str, owner: str | None = None, max_token_wait_s: float = 5.0
+    *, environment: str, owner: str | None = None, max_token_wait_s: float | None = None
 ) -> TickResult:
     """Send at most one Airtable request for ``environment``; the unit every worker loops on.
 
@@ -382,7 +515,11 @@ def engine_tick(
     """
     try:
         return _engine_tick(
-            environment=environment, owner=owner or worker_id(), max_token_wait_s=max_token_wait_s
+            environment=environment,
+            owner=owner or worker_id(),
+            max_token_wait_s=(
+                settings.MUTATION_TOKEN_WAIT_S if max_token_wait_s is None else max_token_wait_s
+            ),
         )
     except (OperationalError, InterfaceError) as exc:
         logger.warning("engine.database_unavailable", error=type(exc).__name__)
@@ -399,16 +536,28 @@ def _engine_tick(*, environment: str, owner: str, max_token_wait_s: float) -> Ti
         return TickResult(wait_s=paused)
     batch, to_finish = mutation_claim_batch(environment=environment, owner=owner)
     for mutation in to_finish:
-        mutation_finish(mutation=mutation, owner=owner, status=MutationStatus.SUCCEEDED)
+        if mutation.state.get("reclaim_failed"):
+            mutation_finish(
+                mutation=mutation,
+                owner=owner,
+                status=MutationStatus.FAILED,
+                error=RECLAIMS_EXHAUSTED_ERROR,
+            )
+        else:
+            mutation_finish(mutation=mutation, owner=owner, status=MutationStatus.SUCCEEDED)
     if batch is None:
         return TickResult(idle=not to_finish)
     if not budget.acquire(max_wait_s=max_token_wait_s):
         for part in batch.parts:
             _requeue(part.mutation, owner)
         return TickResult(wait_s=budget.paused_for() or 0.2)
+    batch = _fence(batch, owner)
+    if not batch.parts:
+        return TickResult()
     started = time.perf_counter()
     try:
-        outcomes = _send(gateway, batch)
+        with gateway.deadline(_request_deadline_s(gateway)):
+            outcomes = _send(gateway, batch)
     except AirtableError as error:
         duration_ms = int((time.perf_counter() - started) * 1000)
         _handle_failure(batch, error, owner=owner, budget=budget, duration_ms=duration_ms)
@@ -432,7 +581,15 @@ def _apply_outcomes(batch: Batch, outcomes: list[StepOutcome], *, owner: str) ->
         if handler.next_step(part.mutation) is None:
             mutation_finish(mutation=part.mutation, owner=owner, status=MutationStatus.SUCCEEDED)
         else:
-            _requeue(part.mutation, owner, state=part.mutation.state)
+            # The step is done: the next one starts with a fresh retry budget.
+            _requeue(part.mutation, owner, state=part.mutation.state, step_failures=0)
+
+
+def lands_later(error: AirtableError) -> bool:
+    """A write that may still be applied after we stopped waiting: a timeout or lost
+    connection (no answer at all) or a gateway timeout. Other 5xx are answers: whatever
+    happened is over, though we do not know what it was."""
+    return error.ambiguous and (error.status is None or error.status == HTTP_GATEWAY_TIMEOUT)
 
 
 def _handle_failure(
@@ -456,21 +613,32 @@ def _handle_failure(
             _requeue(part.mutation, owner, delay_s=budget.paused_for())
         return
     if error.kind == "retryable":
+        now = timezone.now()
         for part in batch.parts:
-            attempts = part.mutation.attempts + 1
-            if attempts >= settings.MUTATION_MAX_ATTEMPTS:
-                part.mutation.attempts = attempts
-                Mutation.objects.filter(pk=part.mutation.pk).update(attempts=attempts)
+            mutation = part.mutation
+            mutation.step_failures += 1
+            mutation.unknown_outcomes += int(error.ambiguous)
+            if lands_later(error):
+                mutation.quarantined_until = now + timedelta(seconds=settings.MUTATION_SETTLE_S)
+            fields = {
+                "step_failures": mutation.step_failures,
+                "unknown_outcomes": mutation.unknown_outcomes,
+                "quarantined_until": mutation.quarantined_until,
+            }
+            if mutation.step_failures >= settings.MUTATION_MAX_ATTEMPTS:
+                Mutation.objects.filter(pk=mutation.pk).update(**fields)
                 mutation_finish(
-                    mutation=part.mutation,
+                    mutation=mutation,
                     owner=owner,
                     status=MutationStatus.FAILED,
                     error=_error_body(error, code="AIRTABLE_UNAVAILABLE"),
                 )
-            else:
-                delay = backoff_s(attempts)
-                if _requeue(part.mutation, owner, delay_s=delay, count_attempt=True):
-                    _schedule_wakeup(batch.environment, delay)
+                continue
+            delay = backoff_s(mutation.step_failures)
+            if mutation.quarantined_until and mutation.quarantined_until > now:
+                delay = max(delay, (mutation.quarantined_until - now).total_seconds())
+            if _requeue(mutation, owner, delay_s=delay, **fields):
+                _schedule_wakeup(batch.environment, delay)
         return
     _handle_permanent(batch, error, owner=owner)
 
@@ -503,3 +671,7 @@ def _schedule_wakeup(environment: str, delay_s: float) -> None:
         from .tasks import engine_wakeup
 
         engine_wakeup(environment, countdown=delay_s)
+
+
+def _schedule_wakeup_on_commit(environment: str, delay_s: float) -> None:
+    transaction.on_commit(lambda: _schedule_wakeup(environment, delay_s))

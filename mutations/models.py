@@ -49,7 +49,16 @@ class Mutation(models.Model):
     status = models.CharField(
         max_length=12, choices=MutationStatus.choices, default=MutationStatus.QUEUED
     )
+    # Requests sent to Airtable for this mutation (SPEC 5.5): >= 1 once anything was sent.
     attempts = models.PositiveIntegerField(default=0)
+    # The current step's retry budget: failed or unknown-outcome tries of the step now running
+    # (a reclaimed lease is one); reset when a step succeeds. MUTATION_MAX_ATTEMPTS caps it.
+    step_failures = models.PositiveIntegerField(default=0)
+    # Requests whose outcome was never learned (timeouts, lost connections, reclaimed leases);
+    # a non-idempotent step (upload) re-reads the record first when this grew.
+    unknown_outcomes = models.PositiveIntegerField(default=0)
+    # Its records' quarantine after an unknown outcome: nothing more is sent to them before.
+    quarantined_until = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -95,11 +104,16 @@ class Mutation(models.Model):
 
 
 class MutationKey(models.Model):
-    """A record (or lookup value) a mutation touches. Mutations sharing a key run in order."""
+    """A record (or lookup value) a mutation touches. Mutations sharing a key run in order.
+
+    Rows exist while the mutation is active, and after it ended until ``held_until`` when it
+    ended inside a quarantine (a write of it may still land on Airtable).
+    """
 
     mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="keys")
     key = models.CharField(max_length=300)
     sequence = models.BigIntegerField()
+    held_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["key", "sequence"], name="mutation_key_seq_idx")]

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.api.errors import IdempotencyConflict
@@ -75,10 +75,15 @@ def mutation_accept(
 
     Concurrent requests with the same idempotency key meet at the unique constraint: exactly
     one inserts, the others read the winner and replay it (or get a 409 for another payload).
+
+    For one ordering key, sequence order is commit order: the accepting transaction locks its
+    keys before the insert takes a sequence number, so a mutation sharing a key with one that
+    is inserted but not yet committed waits for that commit and gets the higher number.
     """
     payload_hash = payload_fingerprint(
         operation=operation, target_ids=target_ids, payload=payload, callback_url=callback_url
     )
+    keys = sorted(set(ordering_keys))
     if idempotency_key:
         # A key is unique for 24 h; after that it may be used again.
         Mutation.objects.filter(
@@ -92,6 +97,7 @@ def mutation_accept(
             return _replay(existing, payload_hash)
     try:
         with transaction.atomic():
+            _lock_ordering_keys(keys)
             mutation = Mutation.objects.create(
                 region=region,
                 environment=environment,
@@ -103,7 +109,7 @@ def mutation_accept(
                 payload_hash=payload_hash,
                 callback_url=callback_url,
                 staged_files=list(staged_files),
-                ordering_keys=sorted(set(ordering_keys)),
+                ordering_keys=keys,
             )
             _open_keys(mutation)
             transaction.on_commit(lambda: _wake_engine(environment))
@@ -124,6 +130,22 @@ def mutation_accept(
     return Accepted(mutation=mutation, created=True)
 
 
+def _lock_ordering_keys(keys: Iterable[str]) -> None:
+    """Transaction-scoped Postgres advisory locks on the keys, taken in one order (by hash) so
+    two accepts never deadlock. A hash collision only serialises two unrelated accepts. SQLite
+    needs none: its single writer holds the database from the insert to the commit."""
+    unique = sorted(set(keys))
+    if not unique or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM "
+            "(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(%s::text[]) AS k "
+            "ORDER BY h) AS ordered",
+            [unique],
+        )
+
+
 def _wake_engine(environment: str) -> None:
     from .tasks import engine_wakeup
 
@@ -140,23 +162,26 @@ def mutation_retry(*, mutation: Mutation) -> Mutation:
         # Retention replaced the payload with a skeleton; sending it would write nonsense.
         return mutation
     mutation.status = MutationStatus.QUEUED
-    mutation.attempts = 0
+    mutation.step_failures = 0  # a fresh retry budget; ``attempts`` keeps counting requests
     mutation.error = None
     mutation.finished_at = None
     mutation.next_attempt_at = timezone.now()
     mutation.save()
+    MutationKey.objects.filter(mutation=mutation).delete()  # keys a quarantine still held
     _open_keys(mutation)
     transaction.on_commit(lambda: _wake_engine(mutation.environment))
     return mutation
 
 
 @transaction.atomic
-def mutation_cancel(*, mutation: Mutation) -> Mutation:
-    """Staff action: cancel a mutation that has not started its first Airtable request."""
+def mutation_cancel(*, mutation: Mutation, error: dict[str, Any] | None = None) -> Mutation:
+    """Cancel a mutation that is queued (staff, or an operation that made it pointless, with
+    ``error`` saying why)."""
     mutation = Mutation.objects.select_for_update().get(pk=mutation.pk)
     if mutation.status != MutationStatus.QUEUED:
         return mutation
     mutation.status = MutationStatus.CANCELLED
+    mutation.error = error
     mutation.finished_at = timezone.now()
     mutation.save()
     mutation_close(mutation=mutation)
@@ -172,12 +197,24 @@ def _open_keys(mutation: Mutation) -> None:
 
 def mutation_close(*, mutation: Mutation) -> None:
     """Bookkeeping when a mutation ends, inside the transaction that ends it: release its
-    ordering keys, tell listeners (callbacks, events), delete staged files after commit."""
-    MutationKey.objects.filter(mutation=mutation).delete()
+    ordering keys (or hold them until its quarantine ends: a write of it may still land),
+    tell listeners (callbacks, events), delete staged files after commit."""
+    keys = MutationKey.objects.filter(mutation=mutation)
+    quarantine = mutation.quarantined_until
+    if quarantine is not None and quarantine > timezone.now():
+        keys.update(held_until=quarantine)
+    else:
+        keys.delete()
     registry.notify_finished(mutation)
     staged = list(mutation.staged_files)
     if staged:
         transaction.on_commit(lambda: _delete_staged_files(staged))
+
+
+def mutation_keys_release_expired() -> int:
+    """Delete ordering keys whose quarantine hold is over (the sweeper calls this)."""
+    deleted, _ = MutationKey.objects.filter(held_until__lte=timezone.now()).delete()
+    return deleted
 
 
 def _delete_staged_files(paths: list[str]) -> None:

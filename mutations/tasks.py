@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from config.api.environment import ENVIRONMENTS
 
 from .engine import eligible_mutations, engine_tick, worker_id
+from .services import mutation_keys_release_expired
 
 logger = structlog.get_logger(__name__)
 
@@ -44,7 +45,8 @@ def drain_mutations(environment: str) -> None:
 @shared_task(ignore_result=True)
 def sweep_mutations() -> None:
     """Every 10 s: wake the engine for due work nobody is on (Redis was down, a worker died,
-    a long backoff ended)."""
+    a long backoff ended), and drop ordering keys whose quarantine is over."""
+    mutation_keys_release_expired()
     for environment in ENVIRONMENTS:
         if eligible_mutations(environment).exists():
             engine_wakeup(environment)

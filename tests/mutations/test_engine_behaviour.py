@@ -92,16 +92,29 @@ def test_regions_are_served_round_robin(airtable, run_engine, settings):
     assert small.status == "succeeded"
 
 
-def test_expired_lease_is_taken_over_and_the_stale_worker_cannot_finish(region_client, airtable):
+def test_expired_lease_is_a_try_with_unknown_outcome_and_the_stale_worker_cannot_finish(
+    region_client, airtable, settings
+):
+    settings.MUTATION_SETTLE_S = 60
     _post(region_client, [_person(1)])
     batch, _ = mutation_claim_batch(environment="production", owner="stalled")
     mutation = batch.parts[0].mutation
     Mutation.objects.filter(pk=mutation.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
+    # The stalled worker's request may still land: the reclaim quarantines instead of resending.
+    assert mutation_claim_batch(environment="production", owner="fresh") == (None, [])
+    reclaimed = Mutation.objects.get(pk=mutation.pk)
+    assert (reclaimed.status, reclaimed.step_failures, reclaimed.unknown_outcomes) == (
+        "queued",
+        1,
+        1,
+    )
+    assert reclaimed.next_attempt_at >= reclaimed.quarantined_until > timezone.now()
+    assert mutation_finish(mutation=mutation, owner="stalled", status="succeeded") is False
+    Mutation.objects.filter(pk=mutation.pk).update(next_attempt_at=timezone.now())
     takeover, _ = mutation_claim_batch(environment="production", owner="fresh")
     assert takeover.parts[0].mutation.pk == mutation.pk
-    assert mutation_finish(mutation=mutation, owner="stalled", status="succeeded") is False
     assert Mutation.objects.get(pk=mutation.pk).lease_owner == "fresh"
 
 
@@ -118,7 +131,7 @@ def test_server_errors_are_retried_with_backoff(region_client, airtable, run_eng
     Mutation.objects.filter(pk=mutation.pk).update(next_attempt_at=timezone.now())
     run_engine()
     mutation.refresh_from_db()
-    assert mutation.status == "succeeded" and mutation.attempts == 1
+    assert mutation.status == "succeeded" and mutation.attempts == 2
 
 
 def test_retries_end_in_failed_after_max_attempts(region_client, airtable, settings):
@@ -134,12 +147,13 @@ def test_retries_end_in_failed_after_max_attempts(region_client, airtable, setti
     assert not MutationKey.objects.filter(mutation=mutation).exists()
 
 
-def test_rate_limit_pauses_the_base_without_counting_attempts(region_client, airtable):
+def test_rate_limit_pauses_the_base_without_spending_the_retry_budget(region_client, airtable):
     airtable.emulator.set_faults(airtable.base_id, rate_limit_storm_s=60)
     mutation = _post(region_client, [_person(1)])
     engine_tick(environment="production", owner="w")
     mutation.refresh_from_db()
-    assert mutation.status == "queued" and mutation.attempts == 0
+    assert mutation.status == "queued" and mutation.step_failures == 0
+    assert mutation.attempts == 1  # the request was sent
     assert mutation.next_attempt_at > timezone.now() + timedelta(seconds=25)
     # Every worker now waits out the pause instead of sending.
     requests_before = len(airtable.emulator.log_entries(airtable.base_id))
@@ -157,7 +171,8 @@ def test_permanent_error_fails_only_the_culprit_without_retries(
     good.refresh_from_db()
     bad.refresh_from_db()
     assert good.status == "succeeded"
-    assert bad.status == "failed" and bad.attempts == 0
+    # Sent twice: in the shared request, then alone to find the culprit.
+    assert bad.status == "failed" and bad.attempts == 2
     assert bad.error["code"] == "AIRTABLE_REJECTED" and bad.error["retryable"] is False
     assert bad.error["airtableErrorType"] == "INVALID_MULTIPLE_CHOICE_OPTIONS"
     assert len(airtable.records("Kandidaten")) == 2

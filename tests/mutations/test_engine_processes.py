@@ -121,6 +121,12 @@ def test_exactly_once_under_faults_and_a_killed_worker(airtable, settings):
 
     env = {
         "MUTATION_LEASE_S": "4",
+        # The lease must cover connect + read timeout + token wait + margin (0.5 + 1 + 1 + 0.5).
+        "AIRTABLE_CONNECT_TIMEOUT_S": "0.5",
+        "MUTATION_TOKEN_WAIT_S": "1",
+        "MUTATION_LEASE_MARGIN_S": "0.5",
+        # The faults apply writes before they answer late: short quarantines suffice.
+        "MUTATION_SETTLE_S": "1",
         "MUTATION_BACKOFF_BASE_S": "0.2",
         "MUTATION_BACKOFF_MAX_S": "2",
         "MUTATION_MAX_ATTEMPTS": "30",

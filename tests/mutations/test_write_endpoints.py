@@ -374,7 +374,7 @@ def test_mutation_status_endpoints(region_client, other_region_client, airtable,
     run_engine()
     done = region_client.get(f"/api/v2/mutations/{mutation_id}").json()["data"]
     assert done["status"] == "succeeded" and len(done["result"]["recordIds"]) == 1
-    assert done["attempts"] == 0 and done["finishedAt"]
+    assert done["attempts"] == 1 and done["finishedAt"]
     listed = region_client.get("/api/v2/mutations?status=succeeded").json()["data"]
     assert [m["mutationId"] for m in listed] == [mutation_id]
     assert region_client.get("/api/v2/mutations?status=bogus").status_code == 400

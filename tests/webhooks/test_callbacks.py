@@ -78,7 +78,8 @@ def test_succeeded_and_failed_mutations_each_get_exactly_one_verified_callback(
         "idempotencyKey": "import-1",
         "result": {"recordIds": good.result["recordIds"], "interactionIds": []},
         "error": None,
-        "attempts": 0,
+        # Sent twice: in a request shared with the bad one, then alone (culprit isolation).
+        "attempts": 2,
         "createdAt": _iso(good.created_at),
         "finishedAt": _iso(good.finished_at),
     }

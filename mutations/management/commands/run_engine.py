@@ -4,10 +4,11 @@ import signal
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.api.environment import ENVIRONMENTS
-from mutations.engine import engine_tick, worker_id
+from mutations.engine import check_lease_timing, engine_tick, worker_id
 
 IDLE_SLEEP_S = 0.5
 
@@ -33,6 +34,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            check_lease_timing()
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"refusing to start: {exc}") from None
         environments = (
             ENVIRONMENTS if options["environment"] == "all" else (options["environment"],)
         )
