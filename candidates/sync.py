@@ -93,7 +93,6 @@ TABLES = (CANDIDATES_TABLE, INTERACTIONS_TABLE)
 EVENT_SOURCE = "airtable"
 ITERATOR_EXPIRED = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
 UNKNOWN_FIELD = "UNKNOWN_FIELD_NAME"
-NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
 # An incremental listing is short; one that keeps losing its iterator has a deeper problem.
 MAX_LISTING_RESTARTS = 3
 # Waits before retrying a request after a 5xx/timeout; then the run fails and the next one
@@ -230,6 +229,9 @@ class _Sync:
     run: SyncRun
     owner: str
     progress: Progress | None
+    # When the page being applied was requested: a mirror row written after it with the same
+    # (whole-second) version stamp may be newer than the listed version (see _sync_page).
+    page_listed_at: datetime | None = None
     # Per table: False on its first run (the initial load announces no creations).
     announce_created: dict[str, bool] = field(default_factory=dict)
     lock_renewed_at: float = field(default_factory=time.monotonic)
@@ -283,6 +285,7 @@ class _Sync:
         fields: Sequence[str] | None = None,
         offset: str | None = None,
     ) -> RecordPage:
+        self.page_listed_at = timezone.now()
         page = self.request(
             lambda: self.gateway.list_records(
                 table, formula=formula, fields=fields, offset=offset, page_size=MAX_PAGE_SIZE
@@ -390,6 +393,19 @@ class _Change:
     announce: bool = True  # False for a repair of drift: nothing changed in Airtable
 
 
+def _mirrored_since_listing(sync: _Sync, row: Any, modified: datetime) -> bool:
+    """Version stamps have whole-second resolution: an engine write mirrored after this page
+    was listed, within the same second as the listed version, cannot be ordered by stamp, and
+    the mirror's copy is at least as new. The next run reads the record again anyway."""
+    listed_at = sync.page_listed_at
+    return (
+        listed_at is not None
+        and modified == row.airtable_modified_at
+        and row.mirrored_at is not None
+        and row.mirrored_at > listed_at
+    )
+
+
 def _candidate_snapshot(
     values: dict[str, Any], attachments: Iterable[tuple[str, int, str]]
 ) -> dict[str, Any]:
@@ -469,7 +485,7 @@ def _sync_candidate_page(sync: _Sync, records: list[dict[str, Any]], *, full: bo
                 changes.append(_Change(record, None, _filled(after), region))
                 continue
             modified = values["airtable_modified_at"]
-            if modified < row.airtable_modified_at:
+            if modified < row.airtable_modified_at or _mirrored_since_listing(sync, row, modified):
                 continue  # the mirror already holds a newer version
             differences = _differences(_candidate_row_snapshot(row), after)
             if row.region_id != region.pk:
@@ -571,7 +587,7 @@ def _sync_interaction_page(
                 changes.append(_Change(record, None, []))
                 continue
             modified = values["airtable_modified_at"]
-            if modified < row.airtable_modified_at:
+            if modified < row.airtable_modified_at or _mirrored_since_listing(sync, row, modified):
                 continue
             before = _interaction_snapshot(
                 {attr: getattr(row, attr) for attr in INTERACTION_ATTRIBUTES.values()},
@@ -997,7 +1013,7 @@ def _delete_batch(sync: _Sync, table: str, record_ids: list[str]) -> int:
     try:
         return len(sync.request(lambda: sync.gateway.delete_records(table, record_ids)))
     except AirtableError as error:
-        if error.error_type not in NOT_FOUND_ERROR_TYPES:
+        if not error.record_not_found:
             raise
     # One of them went in the meantime, which fails the whole request: one by one.
     deleted = 0
@@ -1007,13 +1023,15 @@ def _delete_batch(sync: _Sync, table: str, record_ids: list[str]) -> int:
                 sync.request(lambda r=record_id: sync.gateway.delete_records(table, [r]))
             )
         except AirtableError as error:
-            if error.error_type not in NOT_FOUND_ERROR_TYPES:
+            if not error.record_not_found:
                 raise
     return deleted
 
 
 def _wipe(sync: _Sync) -> None:
-    started_at = sync.run.started_at
+    # Airtable stamps createdTime in whole seconds: a record created later within the wipe's
+    # first second carries a stamp before ``started_at``. Only records of earlier seconds go.
+    started_at = sync.run.started_at.replace(microsecond=0)
     # Only what existed when the wipe began: records created meanwhile (a sandbox test running
     # right now) survive, and an engine writing faster than we delete cannot keep us going.
     formula = f"IS_BEFORE(CREATED_TIME(), {formula_datetime(started_at)})"

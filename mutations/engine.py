@@ -59,7 +59,6 @@ logger = structlog.get_logger(__name__)
 CLAIM_WINDOW = 30  # mutations inspected per region when filling one request
 SHORT_WAIT_MAX_S = 60.0
 DATABASE_RETRY_S = 1.0
-NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
 # The region this process served first last time, per environment: the round-robin cursor.
 # Each worker rotates on its own; across workers the shares even out the same way.
 _last_region_served: dict[str, str] = {}
@@ -455,7 +454,13 @@ def _handle_failure(
         for part in batch.parts:
             _requeue(part.mutation, owner, delay_s=budget.paused_for())
         return
-    if error.kind == "retryable":
+    if error.table_or_base_not_found:
+        # A misnamed table or an unreachable base is configuration, not a missing record:
+        # the mutations wait (backing off as for an outage) while an operator fixes it, and
+        # fail with a message that says so if it is not fixed in time.
+        logger.error("airtable.table_or_base_not_found", table=batch.step.table, error=str(error))
+    if error.kind == "retryable" or error.table_or_base_not_found:
+        code = "AIRTABLE_LAYOUT" if error.table_or_base_not_found else "AIRTABLE_UNAVAILABLE"
         for part in batch.parts:
             attempts = part.mutation.attempts + 1
             if attempts >= settings.MUTATION_MAX_ATTEMPTS:
@@ -465,7 +470,7 @@ def _handle_failure(
                     mutation=part.mutation,
                     owner=owner,
                     status=MutationStatus.FAILED,
-                    error=_error_body(error, code="AIRTABLE_UNAVAILABLE"),
+                    error=_error_body(error, code=code),
                 )
             else:
                 delay = backoff_s(attempts)
@@ -483,7 +488,7 @@ def _handle_permanent(batch: Batch, error: AirtableError, *, owner: str) -> None
             _requeue(part.mutation, owner, state={**part.mutation.state, "solo": True})
         return
     part = batch.parts[0]
-    not_found = error.error_type in NOT_FOUND_ERROR_TYPES or error.status == 404
+    not_found = error.record_not_found
     if step.action == "delete" and not_found and step.missing_ok:
         if len(part.items) == 1:
             _apply_outcomes(batch, [StepOutcome(deleted=[part.items[0].key])], owner=owner)

@@ -171,6 +171,10 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, to_text(value).casefold())
 
 
+UNKNOWN_TABLE_403 = 403
+UNKNOWN_TABLE_404 = 404
+
+
 class Store:
     """All bases and their data; thread-safe through one re-entrant lock."""
 
@@ -180,6 +184,9 @@ class Store:
         self._iterators: OrderedDict[str, _Iterator] = OrderedDict()
         self.revision = 0  # bumped on every mutation; drives persistence
         self.on_change: Callable[[], None] | None = None
+        # Real Airtable has answered an unknown table both ways: 403
+        # INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND (the default here) and 404 TABLE_NOT_FOUND.
+        self.unknown_table_status = UNKNOWN_TABLE_403
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -278,7 +285,14 @@ class Store:
         for table in base["tables"]:
             if table["id"] == ref or table["name"] == ref:
                 return table
+        if self.unknown_table_status == UNKNOWN_TABLE_404:
+            raise errors.table_not_found(ref, base["id"])
         raise errors.model_not_found()
+
+    def set_unknown_table_status(self, status: int) -> None:
+        if status not in (UNKNOWN_TABLE_403, UNKNOWN_TABLE_404):
+            raise ValueError("unknown_table_status must be 403 or 404")
+        self.unknown_table_status = status
 
     def has_base(self, base_id: str) -> bool:
         with self.lock:

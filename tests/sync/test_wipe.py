@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from candidates.models import Attachment, Candidate, Interaction
 from candidates.sync import SyncError
 from mutations.models import Mutation
+from tests.clock import next_whole_second
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,8 @@ def _fill(staff, environment: str, count: int) -> list[str]:
         [{"Type": "Telefonisch", "Kandidaat": [record_id]} for record_id in ids[:3]],
         environment=environment,
     )
+    # The wipe spares records of its own first second (whole-second createdTime stamps).
+    next_whole_second()
     return ids
 
 
