@@ -632,11 +632,23 @@ def base_id_for_environment(environment: str) -> str:
         raise ValueError(f"unknown environment {environment!r}") from None
 
 
+# Turns AIRTABLE_LAYOUT_FILE into a ``mapped.BaseMapping``; registered by the app that knows
+# the field catalogue (this module knows no domain). None: every base has the default layout.
+MappingLoader = Callable[[str], Any]
+_mapping_loader: MappingLoader | None = None
+
+
+def register_mapping_loader(loader: MappingLoader) -> None:
+    global _mapping_loader
+    _mapping_loader = loader
+
+
 def gateway_for_environment(environment: str) -> AirtableGateway:
     """The gateway for the production or sandbox base, configured from settings.
 
     Settings are read on every call (so overrides take effect); gateways are shared per
-    configuration so their HTTP connections are reused.
+    configuration so their HTTP connections are reused. With ``AIRTABLE_LAYOUT_FILE`` set the
+    gateway translates the default layout's names to the base's (``airtable/mapped.py``).
     """
     return _shared_gateway(
         base_id_for_environment(environment),
@@ -645,6 +657,7 @@ def gateway_for_environment(environment: str) -> AirtableGateway:
         content_url=settings.AIRTABLE_CONTENT_URL,
         connect_timeout_s=float(settings.AIRTABLE_CONNECT_TIMEOUT_S),
         read_timeout_s=float(settings.AIRTABLE_READ_TIMEOUT_S),
+        layout_file=settings.AIRTABLE_LAYOUT_FILE or "",
     )
 
 
@@ -657,12 +670,17 @@ def _shared_gateway(
     content_url: str,
     connect_timeout_s: float,
     read_timeout_s: float,
+    layout_file: str = "",
 ) -> AirtableGateway:
-    return AirtableGateway(
-        base_id,
-        token=token,
-        api_url=api_url,
-        content_url=content_url,
-        connect_timeout_s=connect_timeout_s,
-        read_timeout_s=read_timeout_s,
-    )
+    options: dict[str, Any] = {
+        "token": token,
+        "api_url": api_url,
+        "content_url": content_url,
+        "connect_timeout_s": connect_timeout_s,
+        "read_timeout_s": read_timeout_s,
+    }
+    if layout_file and _mapping_loader is not None:
+        from .mapped import MappedGateway
+
+        return MappedGateway(base_id, mapping=_mapping_loader(layout_file), **options)
+    return AirtableGateway(base_id, **options)

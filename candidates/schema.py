@@ -50,6 +50,7 @@ from .fields import (
     normalize_postcode,
     parse_phone,
 )
+from .layout_file import configured_layout
 
 logger = structlog.get_logger(__name__)
 
@@ -584,6 +585,7 @@ def validate_candidate(*, region: Region, operation: str, payload: Any) -> dict[
     compiled = _candidate_compiled(region, operation)
     details = _schema_details(compiled.validator, payload)
     details += _server_side_details(payload, {d.field for d in details})
+    details += _layout_refusals(region, payload)
     _raise_if(details)
     normalised = dict(payload)
     if isinstance(normalised.get("email"), str):
@@ -592,9 +594,42 @@ def validate_candidate(*, region: Region, operation: str, payload: Any) -> dict[
         normalised["phone"] = normalize_phone(normalised["phone"])
     if isinstance(normalised.get("postalCode"), str):
         normalised["postalCode"] = normalize_postcode(normalised["postalCode"])
-    if operation == CREATE:
+    if operation == CREATE and not _layout_refuses("phase"):
         normalised.setdefault("phase", DEFAULT_PHASE)
     return normalised
+
+
+def _layout_refuses(name: str) -> bool:
+    layout = configured_layout()
+    return layout is not None and name in layout.read_only_fields()
+
+
+def _layout_refusals(region: Region, payload: Any) -> list[ErrorDetail]:
+    """Fields the base's layout file maps to a column the platform may not write (a formula,
+    lookup, rollup…) or does not map at all (SPEC 11): refused here, never sent to Airtable."""
+    layout = configured_layout()
+    if layout is None or not isinstance(payload, dict):
+        return []
+    refused = layout.read_only_fields()
+    details = [
+        ErrorDetail(name, f"Cannot be written: its Airtable column {refused[name]}.")
+        for name in payload
+        if name in refused
+    ]
+    custom = payload.get("customFields")
+    if isinstance(custom, dict) and custom:
+        columns = dict(
+            CustomField.objects.filter(region=region).values_list("key", "airtable_column")
+        )
+        for key in custom:
+            why = refused.get(f"custom:{columns.get(key)}")
+            if why:
+                details.append(
+                    ErrorDetail(
+                        f"customFields.{key}", f"Cannot be written: its Airtable column {why}."
+                    )
+                )
+    return details
 
 
 @cache

@@ -68,6 +68,7 @@ from .fields import (
     COL_REGION,
     INTERACTION_FIELDS,
     INTERACTIONS_TABLE,
+    PHASES,
 )
 from .mapping import (
     ATTACHMENT_FIELDS,
@@ -114,6 +115,13 @@ LOCK_POLL_S = 1.0
 MAX_ERROR_CHARS = 2000
 _RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
 
+# Records a sync could not place (no or unknown region, unknown phase option): all counted,
+# this many listed in the run's report (command output and the back office).
+MAX_UNPLACED_LISTED = 1000
+REASON_NO_REGION = "no region"
+REASON_UNKNOWN_REGION = "unknown region"
+REASON_UNKNOWN_PHASE = "unknown phase option"
+
 STATUS_SUCCEEDED = "succeeded"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
@@ -140,6 +148,15 @@ class SyncResult:
     duration_s: float = 0.0
     error: str = ""
     watermarks: dict[str, datetime | None] = field(default_factory=dict)
+    unplaced_count: int = 0
+    unplaced: list[dict[str, str]] = field(default_factory=list)  # {"table", "id", "reason"}
+
+    def unplaced_lines(self) -> list[str]:
+        """The report of records the sync could not place, one line each."""
+        lines = [f"  {u['table']} {u['id']}: {u['reason']}" for u in self.unplaced]
+        if self.unplaced_count > len(self.unplaced):
+            lines.append(f"  … and {self.unplaced_count - len(self.unplaced)} more")
+        return lines
 
     def summary(self) -> str:
         """The one line the commands print and the tasks log."""
@@ -166,7 +183,10 @@ class SyncResult:
             f"{table} {mark.isoformat() if mark else '-'}"
             for table, mark in self.watermarks.items()
         )
-        return f"{head}: {figures}" + (f"; watermark {marks}" if marks else "")
+        unplaced = (
+            f"; {self.unplaced_count} records could not be placed" if self.unplaced_count else ""
+        )
+        return f"{head}: {figures}" + (f"; watermark {marks}" if marks else "") + unplaced
 
 
 # --- the base lock ----------------------------------------------------------------------------
@@ -242,6 +262,12 @@ class _Sync:
             table,
             {"seen": 0, "changed": 0, "deleted": 0, "max_modified": None, "min_deferred": None},
         )
+
+    def unplaced(self, table: str, record_id: str, reason: str) -> None:
+        report = self.run.cursor.setdefault("unplaced", {"count": 0, "records": []})
+        report["count"] += 1
+        if len(report["records"]) < MAX_UNPLACED_LISTED:
+            report["records"].append({"table": table, "id": record_id, "reason": reason})
 
     def keep_lock(self) -> None:
         ttl_s = settings.AIRTABLE_SYNC_LOCK_TTL_S
@@ -466,9 +492,17 @@ def _sync_candidate_page(sync: _Sync, records: list[dict[str, Any]], *, full: bo
         outcome.saw(_record_modified(record))
         code = airtable_region_code((record.get("fields") or {}).get(COL_REGION))
         region = regions.get(code)
-        if region is not None:  # unknown regions: the mirror service logs and skips them
-            values = candidate_from_airtable(record, custom_fields_by_column=custom[region.pk])
-            incoming[record["id"]] = (record, values, region)
+        if region is None:  # not mirrored: reported, so staff can fix the record
+            reason = f"{REASON_UNKNOWN_REGION} {code!r}" if code else REASON_NO_REGION
+            sync.unplaced(CANDIDATES_TABLE, record["id"], reason)
+            continue
+        values = candidate_from_airtable(record, custom_fields_by_column=custom[region.pk])
+        if values["phase"] and values["phase"] not in PHASES:
+            # Mirrored as it is (nothing is dropped), and reported: the API's enum lacks it.
+            sync.unplaced(
+                CANDIDATES_TABLE, record["id"], f"{REASON_UNKNOWN_PHASE} {values['phase']!r}"
+            )
+        incoming[record["id"]] = (record, values, region)
     with transaction.atomic():
         existing = {
             row.record_id: row
@@ -952,6 +986,8 @@ def _run_job(
     result.requests, result.events, result.duration_s = run.requests, run.events, run.duration_s
     result.records_seen, result.records_changed = run.records_seen, run.records_changed
     result.records_deleted = run.records_deleted
+    report = run.cursor.get("unplaced") or {}
+    result.unplaced_count, result.unplaced = report.get("count", 0), report.get("records", [])
     if mode != SyncMode.WIPE:
         result.watermarks = dict(
             SyncState.objects.filter(base_id=base_id, table__in=tables).values_list(

@@ -26,7 +26,7 @@ from .fields import (
     normalize_value,
     uploaded_attachment,
 )
-from .formula import Formula, FormulaError, to_text
+from .formula import Formula, FormulaError, FormulaRuntimeError, to_text
 from .ids import (
     BASE_PREFIX,
     ITERATOR_PREFIX,
@@ -585,11 +585,28 @@ class Store:
         for fld in table["fields"]:
             if only is not None and fld["id"] not in only:
                 continue
-            value = _cell_value(fld, record)
+            value = (
+                self._formula_cell(table, fld, record)
+                if fld["type"] == "formula"
+                else _cell_value(fld, record)
+            )
             if is_empty(value):
                 continue  # Airtable omits empty cells entirely
             fields[fld["id"] if by_field_id else fld["name"]] = copy.deepcopy(value)
         return {"id": record["id"], "createdTime": record["createdTime"], "fields": fields}
+
+    def _formula_cell(
+        self, table: dict[str, Any], fld: dict[str, Any], record: dict[str, Any]
+    ) -> Any:
+        """A formula column's value (text formulas are all staff bases need here); an
+        error shows as Airtable's ``#ERROR!``."""
+        base = next(b for b in self.bases.values() if any(t is table for t in b["tables"]))
+        text = (fld.get("options") or {}).get("formula") or "''"
+        context = _FormulaRecord(self, base, table, _FieldIndex(table), record, utc_now())
+        try:
+            return Formula(text).evaluate(context)
+        except (FormulaError, FormulaRuntimeError, ArithmeticError, ValueError):
+            return {"specialValue": "#ERROR!"}
 
     def formula_value(
         self, base: dict[str, Any], fld: dict[str, Any], record: dict[str, Any]
