@@ -41,6 +41,7 @@ from .fields import (
     CUSTOM_FIELD_KINDS,
     DEFAULT_PHASE,
     INTERACTION_FIELDS,
+    INTERACTIONS_TABLE,
     MAX_TEXT,
     WRITABLE_CANDIDATE_FIELDS,
     FieldSpec,
@@ -616,6 +617,9 @@ def _layout_refusals(region: Region, payload: Any) -> list[ErrorDetail]:
         for name in payload
         if name in refused
     ]
+    interactions = payload.get("interactions")
+    for index, interaction in enumerate(interactions if isinstance(interactions, list) else []):
+        details += _interaction_layout_refusals(interaction, f"interactions[{index}].")
     custom = payload.get("customFields")
     if isinstance(custom, dict) and custom:
         columns = dict(
@@ -647,8 +651,21 @@ def _attachments_validator() -> Draft202012Validator:
 def validate_interaction(*, operation: str, payload: Any) -> dict[str, Any]:
     """Check one interaction payload against :func:`interaction_json_schema`."""
     _check_operation(operation)
-    _raise_if(_schema_details(_interaction_validator(operation), payload))
+    details = _schema_details(_interaction_validator(operation), payload)
+    _raise_if(details + _interaction_layout_refusals(payload))
     return dict(payload)
+
+
+def _interaction_layout_refusals(payload: Any, prefix: str = "") -> list[ErrorDetail]:
+    layout = configured_layout()
+    if layout is None or not isinstance(payload, dict):
+        return []
+    refused = layout.read_only_fields(INTERACTIONS_TABLE)
+    return [
+        ErrorDetail(f"{prefix}{name}", f"Cannot be written: its Airtable column {refused[name]}.")
+        for name in payload
+        if name in refused
+    ]
 
 
 def validate_attachments(*, payload: Any) -> dict[str, Any]:

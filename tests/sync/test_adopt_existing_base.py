@@ -437,3 +437,48 @@ def test_the_same_layout_loads_from_json(tmp_path):
     path.write_text(json.dumps(tomllib.loads(LAYOUT.read_text())))
 
     assert load_layout(str(path)).fields == load_layout(str(LAYOUT)).fields
+
+
+def test_interaction_fields_the_base_lacks_are_refused_too(with_layout, region, region_client):
+    person = {
+        "name": "Nieuw",
+        "email": "nieuw@example.nl",
+        "privacyConsent": True,
+        "interactions": [
+            {"type": "Telefonisch", "performedAt": "2026-01-05T10:00:00Z", "summary": "Kort"}
+        ],
+    }
+
+    response = region_client.post("/api/v2/candidates", {"candidates": [person]}, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == [
+        {
+            "field": "candidates[0].interactions[0].summary",
+            "message": "Cannot be written: its Airtable column is not in this base.",
+        }
+    ]
+
+
+def test_an_interaction_lands_in_the_mapped_table_linked_to_its_candidate(
+    with_layout, region, region_client, run_engine
+):
+    person = {
+        "name": "Nieuw",
+        "email": "nieuw@example.nl",
+        "privacyConsent": True,
+        "interactions": [
+            {"type": "Telefonisch", "performedAt": "2026-01-05T10:00:00Z", "notes": "Gebeld"}
+        ],
+    }
+    region_client.post("/api/v2/candidates", {"candidates": [person]}, format="json")
+    run_engine()
+
+    [candidate] = with_layout.records()
+    [interaction] = with_layout.records("Contactmomenten")
+    assert interaction["fields"]["Aanmelding"] == [candidate["id"]]
+    assert (interaction["fields"]["Soort"], interaction["fields"]["Verslag"]) == (
+        "Telefonisch",
+        "Gebeld",
+    )
+    assert Candidate.objects.get().interactions.get().notes == "Gebeld"
