@@ -57,6 +57,18 @@ class SyncRunAdmin(_ReadOnlyAdmin):
     search_fields = ("base_id", "error", "owner")
     date_hierarchy = "started_at"
     exclude = ("cursor",)  # progress bookkeeping, meaningless to staff
+    readonly_fields = ("unplaced_records",)
+
+    @admin.display(description=_("records that could not be placed"))
+    def unplaced_records(self, obj: SyncRun) -> str:
+        """The sync's report of Airtable records it could not mirror as they are (no or an
+        unknown region, an unknown phase option), for staff to fix in Airtable."""
+        report = (obj.cursor or {}).get("unplaced") or {}
+        lines = [f"{u['table']} {u['id']}: {u['reason']}" for u in report.get("records", [])]
+        more = report.get("count", 0) - len(lines)
+        if more > 0:
+            lines.append(f"… and {more} more")
+        return "\n".join(lines) or "-"
 
 
 @admin.register(SyncLock)

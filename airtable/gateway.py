@@ -60,6 +60,21 @@ ERROR_REQUEST = "REQUEST_ERROR"
 
 HTTP_NOT_FOUND = 404
 HTTP_TOO_MANY_REQUESTS = 429
+
+# What a 4xx is about. A missing table or base is configuration (a wrong base id, a misnamed
+# table in the layout, a token without access), never "this record does not exist": callers
+# must stop rather than count a delete as done or a record as gone.
+SCOPE_RECORD = "record"
+SCOPE_TABLE = "table"
+SCOPE_BASE = "base"
+RECORD_NOT_FOUND_TYPES = frozenset({"MODEL_ID_NOT_FOUND", "ROW_DOES_NOT_EXIST"})
+# Real Airtable has answered an unknown table with 404 TABLE_NOT_FOUND, and (personal access
+# tokens) with 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND, which also covers an unknown base;
+# the legacy ``{"error": "NOT_FOUND"}`` body answers an unknown base or route.
+TABLE_NOT_FOUND_TYPES = frozenset({"TABLE_NOT_FOUND"})
+BASE_NOT_FOUND_TYPES = frozenset(
+    {"NOT_FOUND", "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND", "INVALID_PERMISSIONS"}
+)
 HTTP_SERVER_ERROR = 500
 
 
@@ -74,6 +89,7 @@ class AirtableError(Exception):
         status: int | None = None,
         error_type: str | None = None,
         ambiguous: bool = False,
+        scope: str | None = None,
     ) -> None:
         if kind not in ERROR_KINDS:
             raise ValueError(f"unknown Airtable error kind {kind!r}")
@@ -83,10 +99,20 @@ class AirtableError(Exception):
         self.error_type = error_type
         self.message = message
         self.ambiguous = ambiguous
+        self.scope = scope
 
     @property
     def retryable(self) -> bool:
         return self.kind != KIND_PERMANENT
+
+    @property
+    def record_not_found(self) -> bool:
+        return self.scope == SCOPE_RECORD
+
+    @property
+    def table_or_base_not_found(self) -> bool:
+        """The table or base cannot be reached: configuration, never a missing record."""
+        return self.scope in (SCOPE_TABLE, SCOPE_BASE)
 
     def __repr__(self) -> str:
         return (
@@ -388,7 +414,9 @@ class AirtableGateway:
             result = send()
         except requests.RequestException as exc:
             error = classify_request_exception(exc, writes=writes)
-            if none_on_404 and error.status == HTTP_NOT_FOUND:
+            if error.table_or_base_not_found:
+                error = _with_context(error, base_id=self.base_id, table=table)
+            if none_on_404 and error.record_not_found:
                 self._log(operation, table, started, status=HTTP_NOT_FOUND)
                 return None
             self._log(operation, table, started, error=error)
@@ -503,6 +531,39 @@ def _from_response(response: requests.Response, *, writes: bool) -> AirtableErro
         error_type=error_type,
         message=message[:MAX_ERROR_MESSAGE_CHARS],
         ambiguous=ambiguous,
+        scope=_scope(status, error_type),
+    )
+
+
+def _scope(status: int, error_type: str | None) -> str | None:
+    if error_type in TABLE_NOT_FOUND_TYPES:
+        return SCOPE_TABLE
+    if error_type in BASE_NOT_FOUND_TYPES:
+        return SCOPE_BASE
+    if error_type in RECORD_NOT_FOUND_TYPES:
+        return SCOPE_RECORD
+    if status == HTTP_NOT_FOUND:
+        return SCOPE_BASE  # a 404 without a record error type: nothing tells it is a record
+    return None
+
+
+def _with_context(error: AirtableError, *, base_id: str, table: str | None) -> AirtableError:
+    """The same error, with a message an operator can act on."""
+    where = f'table "{table}" in base {base_id}' if table else f"base {base_id}"
+    if error.scope == SCOPE_TABLE:
+        what = f"Airtable has no {where}"
+    else:
+        what = f"Airtable refused access to {where} (unknown base or table, or no permission)"
+    return AirtableError(
+        kind=error.kind,
+        status=error.status,
+        error_type=error.error_type,
+        message=(
+            f"{what}: check AIRTABLE_BASE_ID, the token's access and the table names of "
+            f"the Airtable layout ({error.message})"
+        )[:MAX_ERROR_MESSAGE_CHARS],
+        ambiguous=error.ambiguous,
+        scope=error.scope,
     )
 
 
@@ -596,11 +657,23 @@ def base_id_for_environment(environment: str) -> str:
         raise ValueError(f"unknown environment {environment!r}") from None
 
 
+# Turns AIRTABLE_LAYOUT_FILE into a ``mapped.BaseMapping``; registered by the app that knows
+# the field catalogue (this module knows no domain). None: every base has the default layout.
+MappingLoader = Callable[[str], Any]
+_mapping_loader: MappingLoader | None = None
+
+
+def register_mapping_loader(loader: MappingLoader) -> None:
+    global _mapping_loader
+    _mapping_loader = loader
+
+
 def gateway_for_environment(environment: str) -> AirtableGateway:
     """The gateway for the production or sandbox base, configured from settings.
 
     Settings are read on every call (so overrides take effect); gateways are shared per
-    configuration so their HTTP connections are reused.
+    configuration so their HTTP connections are reused. With ``AIRTABLE_LAYOUT_FILE`` set the
+    gateway translates the default layout's names to the base's (``airtable/mapped.py``).
     """
     return _shared_gateway(
         base_id_for_environment(environment),
@@ -609,6 +682,7 @@ def gateway_for_environment(environment: str) -> AirtableGateway:
         content_url=settings.AIRTABLE_CONTENT_URL,
         connect_timeout_s=float(settings.AIRTABLE_CONNECT_TIMEOUT_S),
         read_timeout_s=float(settings.AIRTABLE_READ_TIMEOUT_S),
+        layout_file=settings.AIRTABLE_LAYOUT_FILE or "",
     )
 
 
@@ -621,12 +695,17 @@ def _shared_gateway(
     content_url: str,
     connect_timeout_s: float,
     read_timeout_s: float,
+    layout_file: str = "",
 ) -> AirtableGateway:
-    return AirtableGateway(
-        base_id,
-        token=token,
-        api_url=api_url,
-        content_url=content_url,
-        connect_timeout_s=connect_timeout_s,
-        read_timeout_s=read_timeout_s,
-    )
+    options: dict[str, Any] = {
+        "token": token,
+        "api_url": api_url,
+        "content_url": content_url,
+        "connect_timeout_s": connect_timeout_s,
+        "read_timeout_s": read_timeout_s,
+    }
+    if layout_file and _mapping_loader is not None:
+        from .mapped import MappedGateway
+
+        return MappedGateway(base_id, mapping=_mapping_loader(layout_file), **options)
+    return AirtableGateway(base_id, **options)

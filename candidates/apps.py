@@ -9,6 +9,10 @@ class CandidatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from airtable.gateway import register_mapping_loader
+
+        from .layout_file import mapping_for_file
         from .operations import register_operations
 
         register_operations()
+        register_mapping_loader(mapping_for_file)

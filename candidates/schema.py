@@ -41,6 +41,7 @@ from .fields import (
     CUSTOM_FIELD_KINDS,
     DEFAULT_PHASE,
     INTERACTION_FIELDS,
+    INTERACTIONS_TABLE,
     MAX_TEXT,
     WRITABLE_CANDIDATE_FIELDS,
     FieldSpec,
@@ -50,6 +51,7 @@ from .fields import (
     normalize_postcode,
     parse_phone,
 )
+from .layout_file import configured_layout
 
 logger = structlog.get_logger(__name__)
 
@@ -584,6 +586,7 @@ def validate_candidate(*, region: Region, operation: str, payload: Any) -> dict[
     compiled = _candidate_compiled(region, operation)
     details = _schema_details(compiled.validator, payload)
     details += _server_side_details(payload, {d.field for d in details})
+    details += _layout_refusals(region, payload)
     _raise_if(details)
     normalised = dict(payload)
     if isinstance(normalised.get("email"), str):
@@ -592,9 +595,45 @@ def validate_candidate(*, region: Region, operation: str, payload: Any) -> dict[
         normalised["phone"] = normalize_phone(normalised["phone"])
     if isinstance(normalised.get("postalCode"), str):
         normalised["postalCode"] = normalize_postcode(normalised["postalCode"])
-    if operation == CREATE:
+    if operation == CREATE and not _layout_refuses("phase"):
         normalised.setdefault("phase", DEFAULT_PHASE)
     return normalised
+
+
+def _layout_refuses(name: str) -> bool:
+    layout = configured_layout()
+    return layout is not None and name in layout.read_only_fields()
+
+
+def _layout_refusals(region: Region, payload: Any) -> list[ErrorDetail]:
+    """Fields the base's layout file maps to a column the platform may not write (a formula,
+    lookup, rollup…) or does not map at all (SPEC 11): refused here, never sent to Airtable."""
+    layout = configured_layout()
+    if layout is None or not isinstance(payload, dict):
+        return []
+    refused = layout.read_only_fields()
+    details = [
+        ErrorDetail(name, f"Cannot be written: its Airtable column {refused[name]}.")
+        for name in payload
+        if name in refused
+    ]
+    interactions = payload.get("interactions")
+    for index, interaction in enumerate(interactions if isinstance(interactions, list) else []):
+        details += _interaction_layout_refusals(interaction, f"interactions[{index}].")
+    custom = payload.get("customFields")
+    if isinstance(custom, dict) and custom:
+        columns = dict(
+            CustomField.objects.filter(region=region).values_list("key", "airtable_column")
+        )
+        for key in custom:
+            why = refused.get(f"custom:{columns.get(key)}")
+            if why:
+                details.append(
+                    ErrorDetail(
+                        f"customFields.{key}", f"Cannot be written: its Airtable column {why}."
+                    )
+                )
+    return details
 
 
 @cache
@@ -612,8 +651,21 @@ def _attachments_validator() -> Draft202012Validator:
 def validate_interaction(*, operation: str, payload: Any) -> dict[str, Any]:
     """Check one interaction payload against :func:`interaction_json_schema`."""
     _check_operation(operation)
-    _raise_if(_schema_details(_interaction_validator(operation), payload))
+    details = _schema_details(_interaction_validator(operation), payload)
+    _raise_if(details + _interaction_layout_refusals(payload))
     return dict(payload)
+
+
+def _interaction_layout_refusals(payload: Any, prefix: str = "") -> list[ErrorDetail]:
+    layout = configured_layout()
+    if layout is None or not isinstance(payload, dict):
+        return []
+    refused = layout.read_only_fields(INTERACTIONS_TABLE)
+    return [
+        ErrorDetail(f"{prefix}{name}", f"Cannot be written: its Airtable column {refused[name]}.")
+        for name in payload
+        if name in refused
+    ]
 
 
 def validate_attachments(*, payload: Any) -> dict[str, Any]:

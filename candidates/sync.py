@@ -68,6 +68,7 @@ from .fields import (
     COL_REGION,
     INTERACTION_FIELDS,
     INTERACTIONS_TABLE,
+    PHASES,
 )
 from .mapping import (
     ATTACHMENT_FIELDS,
@@ -93,7 +94,6 @@ TABLES = (CANDIDATES_TABLE, INTERACTIONS_TABLE)
 EVENT_SOURCE = "airtable"
 ITERATOR_EXPIRED = "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
 UNKNOWN_FIELD = "UNKNOWN_FIELD_NAME"
-NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
 # An incremental listing is short; one that keeps losing its iterator has a deeper problem.
 MAX_LISTING_RESTARTS = 3
 # Waits before retrying a request after a 5xx/timeout; then the run fails and the next one
@@ -114,6 +114,13 @@ MAX_SLEEP_S = 1.0
 LOCK_POLL_S = 1.0
 MAX_ERROR_CHARS = 2000
 _RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
+
+# Records a sync could not place (no or unknown region, unknown phase option): all counted,
+# this many listed in the run's report (command output and the back office).
+MAX_UNPLACED_LISTED = 1000
+REASON_NO_REGION = "no region"
+REASON_UNKNOWN_REGION = "unknown region"
+REASON_UNKNOWN_PHASE = "unknown phase option"
 
 STATUS_SUCCEEDED = "succeeded"
 STATUS_FAILED = "failed"
@@ -141,6 +148,15 @@ class SyncResult:
     duration_s: float = 0.0
     error: str = ""
     watermarks: dict[str, datetime | None] = field(default_factory=dict)
+    unplaced_count: int = 0
+    unplaced: list[dict[str, str]] = field(default_factory=list)  # {"table", "id", "reason"}
+
+    def unplaced_lines(self) -> list[str]:
+        """The report of records the sync could not place, one line each."""
+        lines = [f"  {u['table']} {u['id']}: {u['reason']}" for u in self.unplaced]
+        if self.unplaced_count > len(self.unplaced):
+            lines.append(f"  … and {self.unplaced_count - len(self.unplaced)} more")
+        return lines
 
     def summary(self) -> str:
         """The one line the commands print and the tasks log."""
@@ -167,7 +183,10 @@ class SyncResult:
             f"{table} {mark.isoformat() if mark else '-'}"
             for table, mark in self.watermarks.items()
         )
-        return f"{head}: {figures}" + (f"; watermark {marks}" if marks else "")
+        unplaced = (
+            f"; {self.unplaced_count} records could not be placed" if self.unplaced_count else ""
+        )
+        return f"{head}: {figures}" + (f"; watermark {marks}" if marks else "") + unplaced
 
 
 # --- the base lock ----------------------------------------------------------------------------
@@ -230,6 +249,9 @@ class _Sync:
     run: SyncRun
     owner: str
     progress: Progress | None
+    # When the page being applied was requested: a mirror row written after it with the same
+    # (whole-second) version stamp may be newer than the listed version (see _sync_page).
+    page_listed_at: datetime | None = None
     # Per table: False on its first run (the initial load announces no creations).
     announce_created: dict[str, bool] = field(default_factory=dict)
     lock_renewed_at: float = field(default_factory=time.monotonic)
@@ -240,6 +262,12 @@ class _Sync:
             table,
             {"seen": 0, "changed": 0, "deleted": 0, "max_modified": None, "min_deferred": None},
         )
+
+    def unplaced(self, table: str, record_id: str, reason: str) -> None:
+        report = self.run.cursor.setdefault("unplaced", {"count": 0, "records": []})
+        report["count"] += 1
+        if len(report["records"]) < MAX_UNPLACED_LISTED:
+            report["records"].append({"table": table, "id": record_id, "reason": reason})
 
     def keep_lock(self) -> None:
         ttl_s = settings.AIRTABLE_SYNC_LOCK_TTL_S
@@ -283,6 +311,7 @@ class _Sync:
         fields: Sequence[str] | None = None,
         offset: str | None = None,
     ) -> RecordPage:
+        self.page_listed_at = timezone.now()
         page = self.request(
             lambda: self.gateway.list_records(
                 table, formula=formula, fields=fields, offset=offset, page_size=MAX_PAGE_SIZE
@@ -390,6 +419,19 @@ class _Change:
     announce: bool = True  # False for a repair of drift: nothing changed in Airtable
 
 
+def _mirrored_since_listing(sync: _Sync, row: Any, modified: datetime) -> bool:
+    """Version stamps have whole-second resolution: an engine write mirrored after this page
+    was listed, within the same second as the listed version, cannot be ordered by stamp, and
+    the mirror's copy is at least as new. The next run reads the record again anyway."""
+    listed_at = sync.page_listed_at
+    return (
+        listed_at is not None
+        and modified == row.airtable_modified_at
+        and row.mirrored_at is not None
+        and row.mirrored_at > listed_at
+    )
+
+
 def _candidate_snapshot(
     values: dict[str, Any], attachments: Iterable[tuple[str, int, str]]
 ) -> dict[str, Any]:
@@ -450,9 +492,17 @@ def _sync_candidate_page(sync: _Sync, records: list[dict[str, Any]], *, full: bo
         outcome.saw(_record_modified(record))
         code = airtable_region_code((record.get("fields") or {}).get(COL_REGION))
         region = regions.get(code)
-        if region is not None:  # unknown regions: the mirror service logs and skips them
-            values = candidate_from_airtable(record, custom_fields_by_column=custom[region.pk])
-            incoming[record["id"]] = (record, values, region)
+        if region is None:  # not mirrored: reported, so staff can fix the record
+            reason = f"{REASON_UNKNOWN_REGION} {code!r}" if code else REASON_NO_REGION
+            sync.unplaced(CANDIDATES_TABLE, record["id"], reason)
+            continue
+        values = candidate_from_airtable(record, custom_fields_by_column=custom[region.pk])
+        if values["phase"] and values["phase"] not in PHASES:
+            # Mirrored as it is (nothing is dropped), and reported: the API's enum lacks it.
+            sync.unplaced(
+                CANDIDATES_TABLE, record["id"], f"{REASON_UNKNOWN_PHASE} {values['phase']!r}"
+            )
+        incoming[record["id"]] = (record, values, region)
     with transaction.atomic():
         existing = {
             row.record_id: row
@@ -469,7 +519,7 @@ def _sync_candidate_page(sync: _Sync, records: list[dict[str, Any]], *, full: bo
                 changes.append(_Change(record, None, _filled(after), region))
                 continue
             modified = values["airtable_modified_at"]
-            if modified < row.airtable_modified_at:
+            if modified < row.airtable_modified_at or _mirrored_since_listing(sync, row, modified):
                 continue  # the mirror already holds a newer version
             differences = _differences(_candidate_row_snapshot(row), after)
             if row.region_id != region.pk:
@@ -571,7 +621,7 @@ def _sync_interaction_page(
                 changes.append(_Change(record, None, []))
                 continue
             modified = values["airtable_modified_at"]
-            if modified < row.airtable_modified_at:
+            if modified < row.airtable_modified_at or _mirrored_since_listing(sync, row, modified):
                 continue
             before = _interaction_snapshot(
                 {attr: getattr(row, attr) for attr in INTERACTION_ATTRIBUTES.values()},
@@ -936,6 +986,8 @@ def _run_job(
     result.requests, result.events, result.duration_s = run.requests, run.events, run.duration_s
     result.records_seen, result.records_changed = run.records_seen, run.records_changed
     result.records_deleted = run.records_deleted
+    report = run.cursor.get("unplaced") or {}
+    result.unplaced_count, result.unplaced = report.get("count", 0), report.get("records", [])
     if mode != SyncMode.WIPE:
         result.watermarks = dict(
             SyncState.objects.filter(base_id=base_id, table__in=tables).values_list(
@@ -997,7 +1049,7 @@ def _delete_batch(sync: _Sync, table: str, record_ids: list[str]) -> int:
     try:
         return len(sync.request(lambda: sync.gateway.delete_records(table, record_ids)))
     except AirtableError as error:
-        if error.error_type not in NOT_FOUND_ERROR_TYPES:
+        if not error.record_not_found:
             raise
     # One of them went in the meantime, which fails the whole request: one by one.
     deleted = 0
@@ -1007,13 +1059,15 @@ def _delete_batch(sync: _Sync, table: str, record_ids: list[str]) -> int:
                 sync.request(lambda r=record_id: sync.gateway.delete_records(table, [r]))
             )
         except AirtableError as error:
-            if error.error_type not in NOT_FOUND_ERROR_TYPES:
+            if not error.record_not_found:
                 raise
     return deleted
 
 
 def _wipe(sync: _Sync) -> None:
-    started_at = sync.run.started_at
+    # Airtable stamps createdTime in whole seconds: a record created later within the wipe's
+    # first second carries a stamp before ``started_at``. Only records of earlier seconds go.
+    started_at = sync.run.started_at.replace(microsecond=0)
     # Only what existed when the wipe began: records created meanwhile (a sandbox test running
     # right now) survive, and an engine writing faster than we delete cannot keep us going.
     formula = f"IS_BEFORE(CREATED_TIME(), {formula_datetime(started_at)})"

@@ -71,7 +71,6 @@ logger = structlog.get_logger(__name__)
 CLAIM_WINDOW = 30  # mutations inspected per region when filling one request
 SHORT_WAIT_MAX_S = 60.0
 DATABASE_RETRY_S = 1.0
-NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND", "ROW_DOES_NOT_EXIST", "MODEL_ID_NOT_FOUND"})
 HTTP_GATEWAY_TIMEOUT = 504
 RECLAIMS_EXHAUSTED_ERROR = {
     "code": "AIRTABLE_UNAVAILABLE",
@@ -612,7 +611,13 @@ def _handle_failure(
         for part in batch.parts:
             _requeue(part.mutation, owner, delay_s=budget.paused_for())
         return
-    if error.kind == "retryable":
+    if error.table_or_base_not_found:
+        # A misnamed table or an unreachable base is configuration, not a missing record:
+        # the mutations wait (backing off as for an outage) while an operator fixes it, and
+        # fail with a message that says so if it is not fixed in time.
+        logger.error("airtable.table_or_base_not_found", table=batch.step.table, error=str(error))
+    if error.kind == "retryable" or error.table_or_base_not_found:
+        code = "AIRTABLE_LAYOUT" if error.table_or_base_not_found else "AIRTABLE_UNAVAILABLE"
         now = timezone.now()
         for part in batch.parts:
             mutation = part.mutation
@@ -631,7 +636,7 @@ def _handle_failure(
                     mutation=mutation,
                     owner=owner,
                     status=MutationStatus.FAILED,
-                    error=_error_body(error, code="AIRTABLE_UNAVAILABLE"),
+                    error=_error_body(error, code=code),
                 )
                 continue
             delay = backoff_s(mutation.step_failures)
@@ -651,7 +656,7 @@ def _handle_permanent(batch: Batch, error: AirtableError, *, owner: str) -> None
             _requeue(part.mutation, owner, state={**part.mutation.state, "solo": True})
         return
     part = batch.parts[0]
-    not_found = error.error_type in NOT_FOUND_ERROR_TYPES or error.status == 404
+    not_found = error.record_not_found
     if step.action == "delete" and not_found and step.missing_ok:
         if len(part.items) == 1:
             _apply_outcomes(batch, [StepOutcome(deleted=[part.items[0].key])], owner=owner)

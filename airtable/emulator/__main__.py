@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=SAVE_DEBOUNCE_S,
         help="seconds to coalesce writes before saving the data file",
     )
+    parser.add_argument(
+        "--unknown-table-status",
+        type=int,
+        choices=(403, 404),
+        default=403,
+        help="answer an unknown table with 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND or "
+        "404 TABLE_NOT_FOUND (real Airtable has answered both ways)",
+    )
     parser.add_argument("--verbose", action="store_true", help="print an access log")
     return parser
 
@@ -65,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         penalty_s=args.penalty,
         save_debounce_s=args.save_debounce,
         verbose=args.verbose,
+        unknown_table_status=args.unknown_table_status,
     )
     # SIGTERM (docker stop, honcho) should flush the data file like Ctrl-C does.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -80,6 +80,15 @@ def model_not_found() -> ApiError:
     )
 
 
+def table_not_found(table_ref: str, base_id: str) -> ApiError:
+    """How real Airtable has answered an unknown table name (the 404 form)."""
+    return ApiError(
+        HTTP_NOT_FOUND,
+        "TABLE_NOT_FOUND",
+        f'Could not find table "{table_ref}" in application {base_id}',
+    )
+
+
 def record_not_found() -> ApiError:
     return ApiError(HTTP_NOT_FOUND, "MODEL_ID_NOT_FOUND", "Record not found")
 

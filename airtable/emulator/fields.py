@@ -30,7 +30,7 @@ TEXT_TYPES = frozenset(
 NUMBER_TYPES = frozenset({"number", "currency", "percent", "rating", "duration"})
 SELECT_TYPES = frozenset({"singleSelect", "multipleSelects"})
 # Values of these are produced by Airtable itself; writes are rejected like Airtable does.
-COMPUTED_TYPES = frozenset({"createdTime", "lastModifiedTime", "autoNumber"})
+COMPUTED_TYPES = frozenset({"createdTime", "lastModifiedTime", "autoNumber", "formula"})
 WRITABLE_TYPES = (
     TEXT_TYPES
     | NUMBER_TYPES

@@ -60,7 +60,8 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def now_timestamp() -> str:
-    return format_timestamp(utc_now())
+    """createdTime and last-modified values: whole seconds, as Airtable's responses show."""
+    return format_timestamp(utc_now().replace(microsecond=0))
 
 
 def parse_timestamp(text: str) -> datetime | None:

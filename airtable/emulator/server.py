@@ -43,7 +43,7 @@ from .requestlog import (
     LogEntry,
     RequestLog,
 )
-from .store import Store
+from .store import UNKNOWN_TABLE_403, Store
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a 5 MB upload is ~6.7 MB as base64 JSON
@@ -86,6 +86,8 @@ class EmulatorApp:
         if base_id is None:
             self.limiter.reset(config=not keep_config)
             self.log.clear()
+            if not keep_config:
+                self.store.set_unknown_table_status(UNKNOWN_TABLE_403)
         else:
             self.limiter.clear_storms(base_id)
 
@@ -372,11 +374,17 @@ def _admin_config(
     if method == "GET":
         return 200, app.limiter.describe()
     if method in ("PUT", "POST", "PATCH"):
-        return 200, app.limiter.set_config(
+        if "unknown_table_status" in payload:
+            try:
+                app.store.set_unknown_table_status(int(payload["unknown_table_status"]))
+            except (TypeError, ValueError) as exc:
+                return 400, {"error": {"type": "INVALID_REQUEST", "message": str(exc)}}
+        described = app.limiter.set_config(
             base_id,
             rate_limit_per_s=payload.get("rate_limit_per_s"),
             penalty_s=payload.get("penalty_s"),
         )
+        return 200, {**described, "unknown_table_status": app.store.unknown_table_status}
     return 404, {"error": "NOT_FOUND"}
 
 
@@ -430,11 +438,14 @@ class EmulatorServer:
         penalty_s: float = RATE_LIMIT_PENALTY_S,
         save_debounce_s: float = SAVE_DEBOUNCE_S,
         verbose: bool = False,
+        unknown_table_status: int | None = None,
     ) -> None:
         self.host = host
         self.app = EmulatorApp(
             token=token, rate_limit_per_s=rate_limit_per_s, penalty_s=penalty_s, verbose=verbose
         )
+        if unknown_table_status is not None:
+            self.app.store.set_unknown_table_status(unknown_table_status)
         self._requested_port = port
         self._persister = (
             Persister(data_path, self.app.store, save_debounce_s) if data_path else None
@@ -532,7 +543,12 @@ class EmulatorServer:
         *,
         rate_limit_per_s: int | None = None,
         penalty_s: float | None = None,
+        unknown_table_status: int | None = None,
     ) -> dict[str, Any]:
+        """Rate limits (per base or global) and, for the whole emulator, how an unknown table
+        is answered: 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND or 404 TABLE_NOT_FOUND."""
+        if unknown_table_status is not None:
+            self.app.store.set_unknown_table_status(unknown_table_status)
         return self.app.limiter.set_config(
             base_id, rate_limit_per_s=rate_limit_per_s, penalty_s=penalty_s
         )

@@ -26,7 +26,7 @@ from .fields import (
     normalize_value,
     uploaded_attachment,
 )
-from .formula import Formula, FormulaError, to_text
+from .formula import Formula, FormulaError, FormulaRuntimeError, to_text
 from .ids import (
     BASE_PREFIX,
     ITERATOR_PREFIX,
@@ -171,6 +171,10 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, to_text(value).casefold())
 
 
+UNKNOWN_TABLE_403 = 403
+UNKNOWN_TABLE_404 = 404
+
+
 class Store:
     """All bases and their data; thread-safe through one re-entrant lock."""
 
@@ -180,6 +184,9 @@ class Store:
         self._iterators: OrderedDict[str, _Iterator] = OrderedDict()
         self.revision = 0  # bumped on every mutation; drives persistence
         self.on_change: Callable[[], None] | None = None
+        # Real Airtable has answered an unknown table both ways: 403
+        # INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND (the default here) and 404 TABLE_NOT_FOUND.
+        self.unknown_table_status = UNKNOWN_TABLE_403
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -278,7 +285,14 @@ class Store:
         for table in base["tables"]:
             if table["id"] == ref or table["name"] == ref:
                 return table
+        if self.unknown_table_status == UNKNOWN_TABLE_404:
+            raise errors.table_not_found(ref, base["id"])
         raise errors.model_not_found()
+
+    def set_unknown_table_status(self, status: int) -> None:
+        if status not in (UNKNOWN_TABLE_403, UNKNOWN_TABLE_404):
+            raise ValueError("unknown_table_status must be 403 or 404")
+        self.unknown_table_status = status
 
     def has_base(self, base_id: str) -> bool:
         with self.lock:
@@ -571,11 +585,28 @@ class Store:
         for fld in table["fields"]:
             if only is not None and fld["id"] not in only:
                 continue
-            value = _cell_value(fld, record)
+            value = (
+                self._formula_cell(table, fld, record)
+                if fld["type"] == "formula"
+                else _cell_value(fld, record)
+            )
             if is_empty(value):
                 continue  # Airtable omits empty cells entirely
             fields[fld["id"] if by_field_id else fld["name"]] = copy.deepcopy(value)
         return {"id": record["id"], "createdTime": record["createdTime"], "fields": fields}
+
+    def _formula_cell(
+        self, table: dict[str, Any], fld: dict[str, Any], record: dict[str, Any]
+    ) -> Any:
+        """A formula column's value (text formulas are all staff bases need here); an
+        error shows as Airtable's ``#ERROR!``."""
+        base = next(b for b in self.bases.values() if any(t is table for t in b["tables"]))
+        text = (fld.get("options") or {}).get("formula") or "''"
+        context = _FormulaRecord(self, base, table, _FieldIndex(table), record, utc_now())
+        try:
+            return Formula(text).evaluate(context)
+        except (FormulaError, FormulaRuntimeError, ArithmeticError, ValueError):
+            return {"specialValue": "#ERROR!"}
 
     def formula_value(
         self, base: dict[str, Any], fld: dict[str, Any], record: dict[str, Any]

@@ -32,3 +32,6 @@ AIRTABLE_SYNC_RESUME_MAX_AGE_S = env.float("AIRTABLE_SYNC_RESUME_MAX_AGE_S", def
 # id or a permissions change looks exactly like "everything was deleted").
 AIRTABLE_SYNC_MAX_DELETE_FRACTION = env.float("AIRTABLE_SYNC_MAX_DELETE_FRACTION", default=0.5)
 AIRTABLE_SYNC_HISTORY_DAYS = env.int("AIRTABLE_SYNC_HISTORY_DAYS", default=14)
+# An existing base laid out differently (docs/airtable.md, "Connecting your existing base"):
+# a TOML or JSON file mapping each field to its table and column. Empty: the default layout.
+AIRTABLE_LAYOUT_FILE = env.str("AIRTABLE_LAYOUT_FILE", default="")

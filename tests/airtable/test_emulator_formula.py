@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import time
 
 import pytest
 import requests
@@ -23,6 +22,7 @@ from pyairtable.formulas import (
 )
 
 from airtable.emulator.formula import Formula, FormulaError
+from tests.clock import next_whole_second
 
 from .conftest import http_error
 
@@ -91,9 +91,9 @@ def test_record_id_formula(kandidaten: Table, people: dict[str, str]) -> None:
 
 
 def test_last_modified_time_comparisons(kandidaten: Table, people: dict[str, str]) -> None:
-    time.sleep(0.01)
-    boundary = datetime.datetime.now(datetime.UTC)
-    time.sleep(0.01)
+    next_whole_second()  # the update's whole-second stamp is after the boundary
+    boundary = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    next_whole_second()
     kandidaten.update(people["Bram"], {"Fase": "nieuw"})
     stamp = boundary.strftime("%Y-%m-%dT%H:%M:%S.") + f"{boundary.microsecond // 1000:03d}Z"
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import requests
 from pyairtable import Api, Table
 
 from airtable.emulator import EmulatorServer
+from tests.clock import next_whole_second
 
 from .conftest import http_error
 
@@ -295,7 +295,7 @@ def test_last_modified_changes_only_on_real_changes(kandidaten: Table) -> None:
     same = kandidaten.update(record["id"], {"Fase": "nieuw"})
     assert same["fields"]["Laatst gewijzigd"] == stamp
 
-    time.sleep(0.01)  # timestamps have millisecond resolution
+    next_whole_second()  # timestamps have whole-second resolution, like Airtable's
     changed = kandidaten.update(record["id"], {"Fase": "matchen"})
     assert changed["fields"]["Laatst gewijzigd"] > stamp
 

@@ -9,9 +9,11 @@ import pytest
 from django.utils import timezone
 
 from airtable.models import SyncRun, SyncState
+from candidates.mapping import parse_airtable_datetime
 from candidates.models import Candidate, Interaction
 from candidates.sync import formula_datetime
 from mutations.models import Mutation, MutationStatus
+from tests.clock import next_whole_second
 
 pytestmark = pytest.mark.django_db
 
@@ -216,6 +218,7 @@ def test_only_changes_since_the_watermark_minus_the_overlap_are_listed(
     assert listings[0]["formula"] is None  # no watermark yet: everything
 
     listings.clear()
+    next_whole_second()
     staff.create("Kandidaten", {"Naam": "Carla", "Regio": "utrecht"})
     second = sync()
 
@@ -275,7 +278,7 @@ def test_a_record_an_active_mutation_is_writing_is_deferred(
     assert candidate.city == ""  # the engine mirrors it when it finishes
     assert deferred.records_changed == 0 and events == []
     state = SyncState.objects.get(table="Kandidaten", environment="production")
-    assert state.watermark.isoformat().startswith(edited["fields"]["Laatst gewijzigd"][:23])
+    assert state.watermark == parse_airtable_datetime(edited["fields"]["Laatst gewijzigd"])
 
     # The mutation ended without mirroring this version (say it failed): the next run does.
     Mutation.objects.filter(pk=in_flight.pk).update(status=MutationStatus.FAILED)

@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from airtable.gateway import AirtableError, base_id_for_environment, gateway_for_environment
 from airtable.layout import layout_bootstrap
 from candidates.airtable_layout import LayoutConflictError, build_base_layout
+from candidates.layout_check import check_layout, missing_platform_columns
+from candidates.layout_file import LayoutConfig, LayoutFileError, load_layout
 from config.api.environment import ENVIRONMENTS
 
 ALL_ENVIRONMENTS = "all"
@@ -39,12 +41,26 @@ class Command(BaseCommand):
             help="keep trying to reach AIRTABLE_API_URL for up to this many "
             "seconds (for a local emulator that is still starting)",
         )
+        parser.add_argument(
+            "--layout",
+            default=None,
+            help="layout file of an existing base (default: AIRTABLE_LAYOUT_FILE, if set): "
+            "only the missing API Mutation Key columns are added, nothing renamed or deleted",
+        )
 
-    def handle(self, *args: Any, environment: str, wait_s: float, **options: Any) -> None:
+    def handle(
+        self, *args: Any, environment: str, wait_s: float, layout: str | None, **options: Any
+    ) -> None:
+        layout_path = layout if layout is not None else settings.AIRTABLE_LAYOUT_FILE
         try:
-            layout = build_base_layout()
-        except LayoutConflictError as exc:
+            expected = build_base_layout()
+            config = load_layout(layout_path) if layout_path else None
+        except (LayoutConflictError, LayoutFileError) as exc:
             raise CommandError(str(exc)) from exc
+        if config is not None:
+            self._adopt(config, expected, environment, wait_s)
+            return
+        layout_ = expected
         if wait_s > 0:
             _wait_until_reachable(settings.AIRTABLE_API_URL, wait_s)
         # Stay under Airtable's per-base limit (a sliding one-second window, so exact 1/rate
@@ -60,7 +76,7 @@ class Command(BaseCommand):
             done.add(base_id)
             try:
                 summary = layout_bootstrap(
-                    gateway_for_environment(env), layout, min_interval_s=min_interval_s
+                    gateway_for_environment(env), layout_, min_interval_s=min_interval_s
                 )
             except AirtableError as exc:
                 raise CommandError(f"{env} ({base_id}): {exc.error_type}: {exc.message}") from exc
@@ -76,6 +92,47 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{incomplete} base(s) still differ from the expected layout; "
                 f"fix the lines above in Airtable."
+            )
+
+    def _adopt(self, config: LayoutConfig, expected: Any, environment: str, wait_s: float) -> None:
+        """An existing base: add the missing ``API Mutation Key`` columns, then report what
+        only a human can fix (missing select options, types) like ``airtable_check``."""
+        if wait_s > 0:
+            _wait_until_reachable(settings.AIRTABLE_API_URL, wait_s)
+        blocked = 0
+        done: set[str] = set()
+        for env in ENVIRONMENTS if environment == ALL_ENVIRONMENTS else (environment,):
+            base_id = base_id_for_environment(env)
+            if base_id in done:
+                continue
+            done.add(base_id)
+            gateway = gateway_for_environment(env)
+            try:
+                schema = gateway.schema()
+                created = []
+                for table_id, name in missing_platform_columns(config, schema):
+                    gateway.create_field(
+                        table_id,
+                        name,
+                        "singleLineText",
+                        description="<mutationId>:<index> of the API write that created the "
+                        "row. Hide it in your views.",
+                    )
+                    created.append(name)
+                report = check_layout(config, expected, gateway.schema() if created else schema)
+            except AirtableError as exc:
+                raise CommandError(f"{env} ({base_id}): {exc.error_type}: {exc.message}") from exc
+            self.stdout.write(
+                f"{env} ({base_id}): created {', '.join(created) if created else 'nothing'}"
+            )
+            for line in report.lines():
+                if line.startswith("BLOCKER"):
+                    self.stdout.write(f"  {line}")
+            blocked += 0 if report.ok else 1
+        if blocked:
+            raise CommandError(
+                f"{blocked} base(s) still have blockers; fix the lines above in Airtable "
+                "(select options and types cannot be changed through the API)."
             )
 
 

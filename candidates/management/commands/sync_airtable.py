@@ -63,6 +63,8 @@ class Command(BaseCommand):
                 result.status, self.style.SUCCESS
             )
             self.stdout.write(style(result.summary()))
+            for line in result.unplaced_lines():
+                self.stdout.write(line)
             if result.status == STATUS_FAILED:
                 failed.append(environment)
         if failed:
