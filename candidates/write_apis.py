@@ -175,7 +175,7 @@ class WriteView(KeyView):
             raise
         if staged and not result.created:
             staged.discard()  # an idempotent replay: the original mutation has its own files
-        return accepted(request, result.mutation)
+        return accepted(request, result.mutation, replayed=not result.created)
 
     def accept_plan(self, request: Request, plan: writes.WritePlan) -> Response:
         return self.accept(
@@ -220,7 +220,30 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
             details += _prefixed(exc, prefix)
     if details:
         raise ValidationFailed(details=details)
+    details = _repeated_people(validated)
+    if details:
+        raise ValidationFailed(details=details)
     return validated
+
+
+def _repeated_people(candidates: list[dict[str, Any]]) -> list[ErrorDetail]:
+    """The same email or phone twice in one create request would make two records of one
+    person; name every item involved. ``candidates`` are normalised (email trimmed and
+    lower-cased, phone in E.164), so notations do not hide a repeat."""
+    details = []
+    for member in ("email", "phone"):
+        seen: dict[str, list[int]] = {}
+        for index, candidate in enumerate(candidates):
+            if candidate.get(member):
+                seen.setdefault(candidate[member], []).append(index)
+        for indexes in seen.values():
+            if len(indexes) > 1:
+                items = ", ".join(f"candidates[{i}]" for i in indexes)
+                details += [
+                    ErrorDetail(f"candidates[{i}].{member}", f"The same {member} as {items}.")
+                    for i in indexes
+                ]
+    return sorted(details, key=lambda d: d.field)
 
 
 class CandidateCreateApi(WriteView):
