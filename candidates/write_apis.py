@@ -291,9 +291,11 @@ class CandidateUpsertApi(WriteView):
         parameters=[IDEMPOTENCY_PARAMETER],
         request={"application/json": bodies.candidate_upsert_body()},
         responses={202: ACCEPTED_RESPONSE},
-        description="Create or update one candidate, matched by email, then phone, "
-        "within the region when the mutation runs. The body is one "
-        "candidate (schema operation=create) plus the reserved members.",
+        description="Create or update one candidate, matched by email, then phone (any "
+        "notation), within the region when the mutation runs. The body is one "
+        "candidate (schema operation=create) plus the reserved members. On a match only "
+        "the members sent change (no create defaults) and files are appended; several "
+        "matches: the oldest record is updated and the result lists matchedIds.",
     )
     def post(self, request: Request) -> Response:
         body = _body(request)
