@@ -27,6 +27,10 @@ PHASES = (
     "uitgestroomd",
 )
 DEFAULT_PHASE = "nieuw"
+# Values a record gets when it is created and the payload does not name the member. Applied by
+# the engine at the moment it creates a record (a create, or an upsert that matched nobody),
+# never to an existing record (SPEC 5.5).
+CREATE_DEFAULTS: dict[str, object] = {"phase": DEFAULT_PHASE}
 SECTORS = (
     "Primair onderwijs",
     "Voortgezet onderwijs",
@@ -311,6 +315,13 @@ def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
     except phonenumbers.NumberParseException:
         return None
     return number if phonenumbers.is_possible_number(number) else None
+
+
+def is_valid_phone(value: str) -> bool:
+    """A number that exists in its country's numbering plan, not only one of a possible
+    length (``+3161234567``, a Dutch mobile number one digit short, is possible, not valid)."""
+    number = parse_phone(value)
+    return number is not None and phonenumbers.is_valid_number(number)
 
 
 def normalize_phone(value: str) -> str | None:

@@ -82,6 +82,8 @@ def candidates_create_body() -> dict[str, Any]:
                     "minItems": 1,
                     "maxItems": MAX_PER_REQUEST,
                     "items": _candidate(CREATE),
+                    "description": "No two candidates of one request may share an email or a "
+                    "phone number (any notation); the server names both items (422).",
                 }
             },
             "required": ["candidates"],

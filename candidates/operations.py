@@ -22,15 +22,17 @@ from mutations.services import mutation_cancel
 from mutations.steps import Step, StepOutcome, Upload, WriteItem
 from regions.models import CustomField
 
-from . import mapping, services
+from . import mapping, matching, services
 from .fields import (
     CANDIDATE_FIELDS_BY_NAME,
     CANDIDATES_TABLE,
     COL_ARCHIVED,
     COL_MUTATION_KEY,
     COL_REGION,
+    CREATE_DEFAULTS,
     INTERACTIONS_TABLE,
 )
+from .layout_file import configured_layout
 
 MERGE_ON = (COL_MUTATION_KEY,)
 # Airtable adds the reverse of a link column to the linked table, named after the linking table.
@@ -45,11 +47,6 @@ ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 
 def _column(api_name: str) -> str:
     return CANDIDATE_FIELDS_BY_NAME[api_name].column
-
-
-def formula_string(value: str) -> str:
-    """A string literal for ``filterByFormula`` (quotes and backslashes escaped)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _custom_fields(mutation: Mutation) -> list[CustomField]:
@@ -127,6 +124,13 @@ def _upload_step(record_id: str, upload: tuple[str, str, dict]) -> Step:
     )
 
 
+def _create_defaults() -> dict[str, object]:
+    """Create defaults (SPEC 5.5), less those an adopted base keeps read-only (SPEC 11)."""
+    layout = configured_layout()
+    refused = layout.read_only_fields() if layout is not None else frozenset()
+    return {name: value for name, value in CREATE_DEFAULTS.items() if name not in refused}
+
+
 class CandidateCreate:
     """Create 1–10 candidates with their inline interactions and files."""
 
@@ -138,7 +142,10 @@ class CandidateCreate:
         region_code = mutation.region.code
         items = []
         for index, candidate in enumerate(self._candidates(mutation)):
-            fields = mapping.candidate_to_airtable(candidate, custom_fields=custom)
+            # Defaults only here, where the engine creates the record (SPEC 5.5).
+            fields = mapping.candidate_to_airtable(
+                {**_create_defaults(), **candidate}, custom_fields=custom
+            )
             fields.update(_url_attachments(candidate))
             fields[COL_REGION] = region_code
             fields[COL_MUTATION_KEY] = f"{mutation.uuid}:{index}"
@@ -233,18 +240,33 @@ class CandidateCreate:
 
 class CandidateUpsert(CandidateCreate):
     """Create or update one candidate matched by email, then phone, within the region,
-    resolved against Airtable when the mutation runs (SPEC 5.3)."""
+    resolved against Airtable when the mutation runs (SPEC 5.3, ``candidates/matching.py``).
+
+    On a match the upsert is a PATCH of the members the payload carries (no create defaults)
+    and files are appended to the record's own; without one it is a create."""
 
     def _candidates(self, mutation: Mutation) -> list[dict[str, Any]]:
         return [mutation.payload["candidate"]]
 
     def _match_formula(self, mutation: Mutation) -> str:
         candidate = mutation.payload["candidate"]
-        lookups = [f"LOWER({{{_column('email')}}}) = {formula_string(candidate['email'])}"]
-        if candidate.get("phone"):
-            lookups.append(f"{{{_column('phone')}}} = {formula_string(candidate['phone'])}")
-        region = f"{{{COL_REGION}}} = {formula_string(mutation.region.code)}"
-        return f"AND({region}, OR({', '.join(lookups)}))"
+        return matching.match_formula(
+            region_code=mutation.region.code,
+            email=candidate["email"],
+            phone=candidate.get("phone"),
+            region_column=COL_REGION,
+            email_column=_column("email"),
+            phone_column=_column("phone"),
+        )
+
+    def _update_fields(self, mutation: Mutation) -> dict[str, Any]:
+        candidate = mutation.payload["candidate"]
+        fields = mapping.candidate_to_airtable(candidate, custom_fields=_custom_fields(mutation))
+        # Writing an attachment column replaces it: keep what the record had, then append.
+        files = mutation.state.get("match_files", {})
+        for column, new in _url_attachments(candidate).items():
+            fields[column] = [{"id": i} for i in files.get(column, [])] + new
+        return fields
 
     def next_step(self, mutation: Mutation) -> Step | None:
         if "match" not in mutation.state:
@@ -253,38 +275,47 @@ class CandidateUpsert(CandidateCreate):
             )
         match = mutation.state["match"]
         if match and "0" not in _state(mutation, "records"):
-            fields = self._items(mutation)[0].fields or {}
-            fields = {k: v for k, v in fields.items() if k != COL_MUTATION_KEY}
             return Step(
                 action="update",
                 table=CANDIDATES_TABLE,
-                items=(WriteItem(key="0", fields=fields, record_id=match),),
+                items=(WriteItem(key="0", fields=self._update_fields(mutation), record_id=match),),
             )
         return super().next_step(mutation)
 
     def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
         if step.action == "list":
-            mutation.state["match"] = self._pick_match(mutation, outcome.listed)
+            self._record_match(mutation, outcome.listed)
         elif step.action == "update":
             _state(mutation, "records").update(outcome.records)
         else:
             super().record_outcome(mutation, step, outcome)
 
-    def _pick_match(self, mutation: Mutation, records: list[dict[str, Any]]) -> str | None:
+    def _record_match(self, mutation: Mutation, records: list[dict[str, Any]]) -> None:
         candidate = mutation.payload["candidate"]
-        ordered = sorted(records, key=lambda r: (r.get("createdTime", ""), r["id"]))
-        email_column, phone_column = _column("email"), _column("phone")
-        for record in ordered:
-            if str(record["fields"].get(email_column, "")).lower() == candidate["email"]:
-                return record["id"]
-        for record in ordered:
-            if candidate.get("phone") and record["fields"].get(phone_column) == candidate["phone"]:
-                return record["id"]
-        return None
+        ids = matching.matched_ids(
+            records,
+            email=candidate["email"],
+            phone=candidate.get("phone"),
+            email_column=_column("email"),
+            phone_column=_column("phone"),
+        )
+        mutation.state["match"] = ids[0] if ids else None
+        mutation.state["matched_ids"] = ids
+        if ids:
+            fields = next(r for r in records if r["id"] == ids[0]).get("fields", {})
+            mutation.state["match_files"] = {
+                _column(m): [a["id"] for a in fields.get(_column(m)) or []]
+                for m in ATTACHMENT_MEMBERS
+            }
 
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         result = super().complete(mutation)
-        return {**result, "created": not mutation.state.get("match")}
+        match = mutation.state.get("match")
+        return {
+            **result,
+            "created": not match,
+            "matchedIds": mutation.state.get("matched_ids", [match] if match else []),
+        }
 
 
 class RecordUpdate:
@@ -459,10 +490,9 @@ class AttachmentAdd:
             current = state["current"].get("fields", {})
             fields = {}
             for column, new in urls.items():
-                existing = current.get(column) or []
-                names = {a.get("filename") for a in existing}
-                keep = [{"id": a["id"]} for a in existing]
-                fields[column] = keep + [f for f in new if f.get("filename") not in names]
+                # Append-only (SPEC 5.5): a file named like one already there is added too.
+                keep = [{"id": a["id"]} for a in current.get(column) or []]
+                fields[column] = keep + new
             return Step(
                 action="update",
                 table=CANDIDATES_TABLE,

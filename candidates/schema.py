@@ -7,10 +7,15 @@ therefore accepted by the API, with these server-side additions, each stated in 
 descriptions because JSON Schema cannot express them:
 
 * ``dateOfBirth`` must not be in the future (Dutch calendar date);
-* ``phone`` must be a *possible* number for its country (libphonenumber, default region NL);
-  the schema's pattern admits the notations, libphonenumber decides per country plan;
+* ``phone`` must be a *valid* number for its country (libphonenumber's ``is_valid_number``,
+  default region NL); the schema's pattern admits the notations, libphonenumber decides per
+  country plan;
 * an inline ``base64`` file must decode to at most 5 MB (the schema's ``maxLength`` is the
   encoded bound, which allows up to one byte more).
+
+Cross-item rules (the same email or phone twice in one create request) belong to the request,
+not to one candidate's payload; ``candidates/write_apis.py`` checks them and says so in the
+request body's description.
 
 URIs are checked by ``pattern``: jsonschema enforces ``format: uri`` only with the optional
 ``rfc3987`` package, and the verdict must not depend on what happens to be installed.
@@ -38,18 +43,18 @@ from config.api.errors import ErrorDetail, ValidationFailed
 from regions.models import CustomField, Region
 
 from .fields import (
+    CREATE_DEFAULTS,
     CUSTOM_FIELD_KINDS,
-    DEFAULT_PHASE,
     INTERACTION_FIELDS,
     INTERACTIONS_TABLE,
     MAX_TEXT,
     WRITABLE_CANDIDATE_FIELDS,
     FieldSpec,
     Kind,
+    is_valid_phone,
     normalize_email,
     normalize_phone,
     normalize_postcode,
-    parse_phone,
 )
 from .layout_file import configured_layout
 
@@ -81,12 +86,15 @@ ATTACHMENT_CONTENT_TYPES = (
 # Patterns are part of the published schema; the messages are what the validator says.
 # A conventional address: dot-atom local part, host name labels, alphabetic TLD. Stricter
 # than jsonschema's "email" format (which only wants an @), as Airtable's email column is.
+# Surrounding whitespace is admitted (a web form's copy-paste) and trimmed by the server.
 EMAIL_PATTERN = (
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}\s*$"
 )
-PHONE_PATTERN = r"^(?:0(?:[ ().-]*[0-9]){9}|(?:\+|00)[1-9](?:[ ().-]*[0-9]){6,13})$"
+# National (06 12345678, (06) 123 456 78) or international (+31 6 12345678, +31 (0)6 12345678,
+# 0031612345678) notation, surrounding whitespace admitted.
+PHONE_PATTERN = r"^\s*\(?(?:0(?:[ ().-]*[0-9]){9}|(?:\+|00)[1-9](?:[ ().-]*[0-9]){6,13})\s*$"
 POSTCODE_PATTERN = r"^[1-9][0-9]{3} ?[A-Za-z]{2}$"
 HTTP_URL_PATTERN = r"^https?://[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?$"
 HTTPS_URL_PATTERN = r"^https://[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?$"
@@ -104,6 +112,7 @@ PATTERN_MESSAGES = {
     DATETIME_PATTERN: "Not a valid date-time (RFC 3339, e.g. 2025-01-31T14:00:00Z).",
     BASE64_PATTERN: "Not valid base64 (standard alphabet, padded, no line breaks).",
 }
+PHONE_NOT_VALID = "Not a valid phone number for its country."
 FORMAT_MESSAGES = {
     "email": "Not a valid email address.",
     "date": "Not a valid date (YYYY-MM-DD).",
@@ -181,11 +190,17 @@ def _kind_schema(
 _SERVER_SIDE_NOTES = {
     "dateOfBirth": "Checked by the server (JSON Schema cannot express it).",
     "phone": (
-        "Dutch national (06 12345678) or international (+31 6 12345678, 0031612345678) "
-        "notation; the server also requires a possible number for its country "
-        "(libphonenumber)."
+        "Dutch national (06 12345678, (06) 123 456 78) or international (+31 6 12345678, "
+        "+31 (0)6 12345678, 0031612345678) notation; the server also requires a valid number "
+        "for its country (libphonenumber's is_valid_number)."
     ),
 }
+
+
+def clearable(spec: FieldSpec) -> bool:
+    """May an update clear this member with ``null``? Not when every record must have a value:
+    members required on create, and members a create defaults (``phase``)."""
+    return not spec.required_on_create and spec.name not in CREATE_DEFAULTS
 
 
 def _field_schema(spec: FieldSpec, operation: str) -> dict[str, Any]:
@@ -205,9 +220,9 @@ def _field_schema(spec: FieldSpec, operation: str) -> dict[str, Any]:
         if spec.name == "privacyConsent":
             schema = {"const": True, "description": spec.description}
         if spec.name == "phase":
-            schema["default"] = DEFAULT_PHASE
+            schema["default"] = CREATE_DEFAULTS["phase"]
         return schema
-    return schema if spec.required_on_create else _nullable(schema)
+    return _nullable(schema) if clearable(spec) else schema
 
 
 def _custom_field_schema(definition: CustomField, operation: str) -> dict[str, Any]:
@@ -218,7 +233,7 @@ def _custom_field_schema(definition: CustomField, operation: str) -> dict[str, A
     schema = {"title": definition.label, **schema}
     if definition.description:
         schema["description"] = definition.description
-    return schema if operation == CREATE else _nullable(schema)
+    return _nullable(schema) if operation == UPDATE and not definition.required else schema
 
 
 def _interaction_schema(operation: str) -> dict[str, Any]:
@@ -336,7 +351,23 @@ def build_candidate_json_schema(
     else:
         properties["customFields"] = custom
         schema["minProperties"] = 1
+        schema["description"] = _update_description(definitions)
     return schema
+
+
+def _update_description(custom_fields: Sequence[CustomField]) -> str:
+    members = [s.name for s in WRITABLE_CANDIDATE_FIELDS if clearable(s)]
+    members += [f"customFields.{d.key}" for d in custom_fields if not d.required]
+    fixed = [s.name for s in WRITABLE_CANDIDATE_FIELDS if not clearable(s)]
+    fixed += [f"customFields.{d.key}" for d in custom_fields if d.required]
+    return (
+        "Changes exactly the members sent; absent members stay as they are. Arrays replace "
+        "the stored list. null clears a member; clearable: "
+        + ", ".join(members)
+        + ". Never cleared (required, or defaulted on create): "
+        + ", ".join(fixed)
+        + "."
+    )
 
 
 @cache
@@ -572,15 +603,17 @@ def _server_side_details(payload: Any, failed: set[str]) -> list[ErrorDetail]:
     if isinstance(birth, str) and "dateOfBirth" not in failed and birth > _today_nl().isoformat():
         details.append(ErrorDetail("dateOfBirth", "Must not be in the future."))
     phone = payload.get("phone")
-    if isinstance(phone, str) and "phone" not in failed and parse_phone(phone) is None:
-        details.append(ErrorDetail("phone", "Not a possible phone number for its country."))
+    if isinstance(phone, str) and "phone" not in failed and not is_valid_phone(phone):
+        details.append(ErrorDetail("phone", PHONE_NOT_VALID))
     return details + _file_details(payload, failed)
 
 
 def validate_candidate(*, region: Region, operation: str, payload: Any) -> dict[str, Any]:
     """Check ``payload`` against the region's schema (plus the server-side checks listed in the
-    module docstring) and return it normalised: email lower-cased, phone in E.164, postcode as
-    ``1234 AB``, ``phase`` defaulted on create. Raises ``ValidationFailed`` listing every
+    module docstring) and return it normalised: email trimmed and lower-cased, phone in E.164,
+    postcode as ``1234 AB``. Create defaults are not added here: the engine applies them when
+    it creates a record (``fields.CREATE_DEFAULTS``), so an upsert that finds the person never
+    resets what is already there. Raises ``ValidationFailed`` listing every
     violation, with field paths such as ``customFields.shoeSize`` or ``interactions[0].type``.
     """
     compiled = _candidate_compiled(region, operation)
@@ -595,14 +628,7 @@ def validate_candidate(*, region: Region, operation: str, payload: Any) -> dict[
         normalised["phone"] = normalize_phone(normalised["phone"])
     if isinstance(normalised.get("postalCode"), str):
         normalised["postalCode"] = normalize_postcode(normalised["postalCode"])
-    if operation == CREATE and not _layout_refuses("phase"):
-        normalised.setdefault("phase", DEFAULT_PHASE)
     return normalised
-
-
-def _layout_refuses(name: str) -> bool:
-    layout = configured_layout()
-    return layout is not None and name in layout.read_only_fields()
 
 
 def _layout_refusals(region: Region, payload: Any) -> list[ErrorDetail]:

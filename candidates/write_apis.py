@@ -21,8 +21,7 @@ from rest_framework.response import Response
 
 from config.api.errors import BadRequest, ErrorDetail, NotFound, ValidationFailed
 from mutations.apis import ACCEPTED_RESPONSE, accepted
-from mutations.models import Mutation
-from mutations.services import mutation_accept
+from mutations.services import Accepted, mutation_accept
 from regions.apis import KeyView
 from webhooks.http import UnsafeUrl, check_url
 
@@ -156,7 +155,7 @@ class WriteView(KeyView):
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
     ) -> Response:
-        mutation = self.accept_mutation(
+        result = self.accept_mutation(
             request,
             operation=operation,
             payload=payload,
@@ -164,7 +163,7 @@ class WriteView(KeyView):
             ordering_keys=ordering_keys,
             staged=staged,
         )
-        return accepted(request, mutation)
+        return accepted(request, result.mutation, replayed=not result.created)
 
     def accept_mutation(
         self,
@@ -175,7 +174,7 @@ class WriteView(KeyView):
         target_ids: Iterable[str] = (),
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
-    ) -> Mutation:
+    ) -> Accepted:
         idempotency_key, callback_url = request._request.reserved_members
         try:
             result = mutation_accept(
@@ -196,7 +195,7 @@ class WriteView(KeyView):
             raise
         if staged and not result.created:
             staged.discard()  # an idempotent replay: the original mutation has its own files
-        return result.mutation
+        return result
 
     def accept_plan(self, request: Request, plan: writes.WritePlan) -> Response:
         return self.accept(
@@ -241,7 +240,30 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
             details += _prefixed(exc, prefix)
     if details:
         raise ValidationFailed(details=details)
+    details = _repeated_people(validated)
+    if details:
+        raise ValidationFailed(details=details)
     return validated
+
+
+def _repeated_people(candidates: list[dict[str, Any]]) -> list[ErrorDetail]:
+    """The same email or phone twice in one create request would make two records of one
+    person; name every item involved. ``candidates`` are normalised (email trimmed and
+    lower-cased, phone in E.164), so notations do not hide a repeat."""
+    details = []
+    for member in ("email", "phone"):
+        seen: dict[str, list[int]] = {}
+        for index, candidate in enumerate(candidates):
+            if candidate.get(member):
+                seen.setdefault(candidate[member], []).append(index)
+        for indexes in seen.values():
+            if len(indexes) > 1:
+                items = ", ".join(f"candidates[{i}]" for i in indexes)
+                details += [
+                    ErrorDetail(f"candidates[{i}].{member}", f"The same {member} as {items}.")
+                    for i in indexes
+                ]
+    return sorted(details, key=lambda d: d.field)
 
 
 class CandidateCreateApi(WriteView):
@@ -289,14 +311,17 @@ class CandidateUpsertApi(WriteView):
         parameters=[IDEMPOTENCY_PARAMETER],
         request={"application/json": bodies.candidate_upsert_body()},
         responses={202: ACCEPTED_RESPONSE},
-        description="Create or update one candidate, matched by email, then phone, "
-        "within the region when the mutation runs. The body is one "
-        "candidate (schema operation=create) plus the reserved members.",
+        description="Create or update one candidate, matched by email, then phone (any "
+        "notation), within the region when the mutation runs. The body is one "
+        "candidate (schema operation=create) plus the reserved members. On a match only "
+        "the members sent change (no create defaults) and files are appended; several "
+        "matches: the oldest record is updated and the result lists matchedIds.",
     )
     def post(self, request: Request) -> Response:
-        return accepted(request, self.upsert_mutation(request, _body(request)))
+        result = self.upsert_mutation(request, _body(request))
+        return accepted(request, result.mutation, replayed=not result.created)
 
-    def upsert_mutation(self, request: Request, body: dict[str, Any]) -> Mutation:
+    def upsert_mutation(self, request: Request, body: dict[str, Any]) -> Accepted:
         """Validate and queue one upsert (also API v1's create-user, SPEC 14)."""
         candidate = schema.validate_candidate(region=self.region, operation="create", payload=body)
         details = _check_url_attachments(candidate, "")

@@ -14,11 +14,17 @@ from . import selectors
 from .models import Mutation, MutationStatus
 from .serializers import AcceptedSerializer, MutationSerializer, accepted_body
 
+REPLAYED_HEADER = "Idempotent-Replayed"
 
-def accepted(request: Request, mutation: Mutation) -> Response:
-    """202 with the accept body and a Location header to the mutation (SPEC 3)."""
+
+def accepted(request: Request, mutation: Mutation, *, replayed: bool = False) -> Response:
+    """202 with the accept body and a Location header to the mutation (SPEC 3). A replay of an
+    earlier request with the same idempotency key also says ``Idempotent-Replayed: true``."""
     body = accepted_body(request, mutation)
-    return ok(request, body, status=202, headers={"Location": body["links"]["self"]})
+    headers = {"Location": body["links"]["self"]}
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return ok(request, body, status=202, headers=headers)
 
 
 ACCEPTED_RESPONSE = envelope(AcceptedSerializer)

@@ -14,10 +14,11 @@ def mutation_links(request: Any, mutation: Mutation) -> dict[str, str]:
 
 
 def accepted_body(request: Any, mutation: Mutation) -> dict[str, Any]:
-    """The 202 body (SPEC 3). A replay returns exactly this again."""
+    """The 202 body (SPEC 3). An idempotent replay returns it again for the same mutation,
+    with the status the mutation has now (SPEC 5.5), as Stripe's replays do."""
     return {
         "mutationId": str(mutation.uuid),
-        "status": MutationStatus.QUEUED.value,
+        "status": mutation.status,
         "operation": mutation.operation,
         "idempotencyKey": mutation.idempotency_key,
         "callbackUrl": mutation.callback_url or None,
@@ -31,7 +32,10 @@ class LinksSerializer(serializers.Serializer):
 
 class AcceptedSerializer(serializers.Serializer):
     mutationId = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=[MutationStatus.QUEUED.value])
+    status = serializers.ChoiceField(
+        choices=MutationStatus.choices,
+        help_text="queued for a new write; an idempotent replay gives the current status.",
+    )
     operation = serializers.CharField()
     idempotencyKey = serializers.CharField(allow_null=True)
     callbackUrl = serializers.URLField(allow_null=True)

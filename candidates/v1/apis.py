@@ -121,7 +121,7 @@ class V1CreateUserApi(V1View, CandidateUpsertApi):
                     region=self.region, operation="create", payload=translated.payload
                 )
                 raise ValidationFailed(details=[])
-            mutation = self.upsert_mutation(request, translated.payload)
+            mutation = self.upsert_mutation(request, translated.payload).mutation
         except ValidationFailed as exc:
             details = translated.details + [
                 names.detail_to_v1(d, translated.custom_positions) for d in exc.details

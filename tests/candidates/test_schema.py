@@ -109,10 +109,18 @@ CREATE_CORPUS: list[tuple[str, Any, bool, set[str]]] = [
     ("email no dot", _with(email="fatima@localhost"), False, {"email"}),
     ("email with space", _with(email="fa tima@example.com"), False, {"email"}),
     ("email upper case", _with(email="Fatima@Example.COM"), True, set()),
+    ("email with surrounding spaces", _with(email="  fatima@example.com \t"), True, set()),
+    ("email with inner and outer spaces", _with(email=" fa tima@example.com "), False, {"email"}),
     ("phone international", _with(phone="+31 6 1234 5678"), True, set()),
     ("phone 0031", _with(phone="0031612345678"), True, set()),
     ("phone national dashed", _with(phone="06-12345678"), True, set()),
     ("phone too short", _with(phone="12345"), False, {"phone"}),
+    ("phone national with brackets", _with(phone="(06) 123 456 78"), True, set()),
+    ("phone landline with brackets", _with(phone="(020) 123 4567"), True, set()),
+    ("phone international with (0)", _with(phone="+31 (0)6 12345678"), True, set()),
+    ("phone international in brackets", _with(phone="(+31) 6 12345678"), True, set()),
+    ("phone with surrounding spaces", _with(phone=" 06 12345678 "), True, set()),
+    ("phone two opening brackets", _with(phone="((06) 12345678"), False, {"phone"}),
     ("phone letters", _with(phone="call me"), False, {"phone"}),
     ("phone number type", _with(phone=612345678), False, {"phone"}),
     ("postcode compact", _with(postalCode="3511AA"), True, set()),
@@ -271,12 +279,21 @@ UPDATE_CORPUS: list[tuple[str, Any, bool, set[str]]] = [
     ("clear sectors", {"sectors": None}, True, set()),
     ("empty sectors", {"sectors": []}, True, set()),
     ("clear date of birth", {"dateOfBirth": None}, True, set()),
-    ("clear phase", {"phase": None}, True, set()),
+    ("clear phase", {"phase": None}, False, {"phase"}),
+    ("change phase", {"phase": "voorbereiden"}, True, set()),
     ("clear linkedin", {"linkedin": None}, True, set()),
     ("bad phase", {"phase": "x"}, False, {"phase"}),
     ("bad email", {"email": "nope"}, False, {"email"}),
     ("upper-case email", {"email": "FATIMA@EXAMPLE.COM"}, True, set()),
-    ("clear a custom field", {"customFields": {"shoeSize": None, "languages": None}}, True, set()),
+    ("clear a custom field", {"customFields": {"nickname": None, "languages": None}}, True, set()),
+    (
+        "clear a required custom field",
+        {"customFields": {"shoeSize": None}},
+        False,
+        {"customFields.shoeSize"},
+    ),
+    ("phone with brackets", {"phone": "(06) 123 456 78"}, True, set()),
+    ("email with spaces", {"email": " fatima@example.com "}, True, set()),
     ("required custom field may be omitted", {"customFields": {"hasCar": True}}, True, set()),
     (
         "another region's custom field",
@@ -362,15 +379,13 @@ def test_violations_are_listed_together_with_readable_messages(region, custom_fi
 
 
 def test_validator_returns_the_normalised_payload(region, custom_fields):
-    payload = _with(
-        email=" Fatima@Example.COM".strip(), phone="06-12 34 56 78", postalCode="3511aa"
-    )
+    payload = _with(email=" Fatima@Example.COM ", phone="(06) 12 34 56 78", postalCode="3511aa")
+    # No create defaults here: the engine applies them when it creates a record (SPEC 5.5).
     assert validate_candidate(region=region, operation="create", payload=payload) == {
         **payload,
         "email": "fatima@example.com",
         "phone": "+31612345678",
         "postalCode": "3511 AA",
-        "phase": "nieuw",
     }
     assert validate_candidate(
         region=region, operation="update", payload={"phone": None, "email": "A@B.NL"}
@@ -383,7 +398,10 @@ def test_validator_returns_the_normalised_payload(region, custom_fields):
     ("payload", "field", "message"),
     [
         (_with(dateOfBirth="2999-01-01"), "dateOfBirth", "Must not be in the future."),
-        (_with(phone="+1 234 567 89"), "phone", "Not a possible phone number for its country."),
+        (_with(phone="+1 234 567 89"), "phone", "Not a valid phone number for its country."),
+        # A Dutch mobile number one digit short: a possible length, but no such number.
+        (_with(phone="+3161234567"), "phone", "Not a valid phone number for its country."),
+        (_with(phone="+31 6 0000 0000"), "phone", "Not a valid phone number for its country."),
         (
             _with(curriculumVitae=[{**B64_FILE, "base64": "A" * MAX_BASE64_LENGTH}]),
             "curriculumVitae[0].base64",
@@ -455,6 +473,19 @@ def test_schema_endpoint(region_client, region, custom_fields):
     update = region_client.get("/api/v2/schema?operation=update").json()["data"]
     assert "required" not in update and update["minProperties"] == 1
     assert "interactions" not in update["properties"]
+    # The update schema says which members null clears (SPEC 5.5) ...
+    assert update["description"] == (
+        "Changes exactly the members sent; absent members stay as they are. Arrays replace "
+        "the stored list. null clears a member; clearable: phone, sectors, roles, "
+        "qualifications, priorEducation, linkedin, dateOfBirth, motivation, notes, exitReason, "
+        "address, city, postalCode, source, externalId, customFields.hasCar, "
+        "customFields.startDate, customFields.favouriteSubject, customFields.languages, "
+        "customFields.nickname. Never cleared (required, or defaulted on create): name, email, "
+        "privacyConsent, phase, customFields.shoeSize."
+    )
+    # ... and its types agree: phase admits no null, city does.
+    assert None not in update["properties"]["phase"]["enum"]
+    assert update["properties"]["city"]["type"] == ["string", "null"]
     bad = region_client.get("/api/v2/schema?operation=delete")
     assert bad.status_code == 400
     assert bad.json()["error"]["details"] == [

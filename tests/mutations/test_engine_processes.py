@@ -26,7 +26,7 @@ def _candidate(region_code: str, n: int) -> dict:
         "name": f"Kandidaat {region_code} {n}",
         "email": f"k{n}@{region_code}.example.nl",
         "privacyConsent": True,
-        "phone": f"06{n:08d}",
+        "phone": f"061{n:07d}",  # a valid Dutch mobile number (is_valid_number)
     }
 
 
