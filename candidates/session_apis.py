@@ -17,8 +17,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
+from config.api.client import client_address
 from config.api.envelope import ok
 from config.api.errors import (
     ErrorDetail,
@@ -74,10 +74,6 @@ def _take(bucket: TokenBucket, identity: str) -> None:
             "Too many attempts; wait before trying again.",
             headers={"Retry-After": str(max(1, round(state.retry_after_s + 0.5)))},
         )
-
-
-def _client_ip(request: Request) -> str:
-    return BaseThrottle().get_ident(request)
 
 
 def _members(request: Request, allowed: set[str]) -> dict[str, Any]:
@@ -191,7 +187,7 @@ class VerificationApi(PublicView):
             region = region_get_by_id_or_code(region_ref) if isinstance(region_ref, str) else None
             if region is None:
                 raise ValidationFailed(details=[ErrorDetail("region", "Unknown region.")])
-        _take(VERIFICATION_PER_IP, _client_ip(request))
+        _take(VERIFICATION_PER_IP, client_address(request))
         _take(VERIFICATION_PER_EMAIL, hash_identity(normalize_email(email)))
         services.verification_request(email=email, environment=request.environment, region=region)
         return ok(request, dict(VERIFICATION_ACCEPTED), status=202)
@@ -239,7 +235,7 @@ class SessionApi(ApiView):
             details.append(ErrorDetail("code", "Six digits, as in the email."))
         if details:
             raise ValidationFailed(details=details)
-        _take(SESSION_PER_IP, _client_ip(request))
+        _take(SESSION_PER_IP, client_address(request))
         _take(SESSION_PER_EMAIL, hash_identity(normalize_email(email)))
         created = services.session_create(email=email, code=code, environment=request.environment)
         if created is None:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from config.ratelimit import BucketState, TokenBucket
 
+from .client import client_address
 from .errors import BadRequest, ErrorDetail, RateLimited
 
 _api_bucket: TokenBucket | None = None
@@ -34,7 +35,7 @@ class PerKeyRateThrottle(BaseThrottle):
         principal = request.user
         if principal is not None and getattr(principal, "rate_limit_identity", None):
             return principal.rate_limit_identity
-        return f"ip:{self.get_ident(request)}"
+        return f"ip:{client_address(request)}"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         state = api_bucket().take(self.identity(request))
@@ -63,7 +64,8 @@ class ApiView(APIView):
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         repeated = sorted(
-            name for name, values in request.query_params.lists()
+            name
+            for name, values in request.query_params.lists()
             if len(values) > 1 and name not in self.multi_value_params
         )
         if repeated:

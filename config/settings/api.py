@@ -9,6 +9,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_RATE_LIMIT_PER_S = env.float("API_RATE_LIMIT_PER_S", default=20.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
 API_KEY_LAST_USED_RESOLUTION_S = 60
+# Proxies in front of the app whose X-Forwarded-For hop is believed: a count or CIDRs
+# (config/api/client.py). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)
 # Fault drills compress the callback retry schedule (10 s … 12 h) by this factor; 1 in production.
 WEBHOOK_RETRY_TIME_SCALE = env.float("WEBHOOK_RETRY_TIME_SCALE", default=1.0)
