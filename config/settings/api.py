@@ -12,6 +12,9 @@ API_KEY_LAST_USED_RESOLUTION_S = 60
 # Proxies in front of the app whose X-Forwarded-For hop is believed: a count or CIDRs
 # (config/api/client.py). Empty: REMOTE_ADDR is the client.
 TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
+# Failed API authentications per client address: this many at once, refilled over the window.
+API_AUTH_FAILURE_BURST = env.int("API_AUTH_FAILURE_BURST", default=20)
+API_AUTH_FAILURE_WINDOW_S = env.float("API_AUTH_FAILURE_WINDOW_S", default=600.0)
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)
 # Fault drills compress the callback retry schedule (10 s … 12 h) by this factor; 1 in production.
 WEBHOOK_RETRY_TIME_SCALE = env.float("WEBHOOK_RETRY_TIME_SCALE", default=1.0)
