@@ -7,6 +7,7 @@ from config.env import BASE_DIR, DEBUG, VAR_DIR, env, required
 from .airtable import *  # noqa: F403
 from .api import *  # noqa: F403
 from .celery import *  # noqa: F403
+from .email import *  # noqa: F403
 from .engine import *  # noqa: F403
 from .logging import *  # noqa: F403
 
@@ -144,15 +145,3 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.smtp.EmailBackend"
-    if env.str("EMAIL_HOST", default="")
-    else "django.core.mail.backends.console.EmailBackend",
-)
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=587)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Onderwijsregio <noreply@localhost>")
