@@ -94,6 +94,11 @@ class Conflict(ApiError):
     status_code, code, default_message = 409, "CONFLICT", "The request conflicts with the state."
 
 
+class LengthRequired(ApiError):
+    status_code, code = 411, "LENGTH_REQUIRED"
+    default_message = "Send the body with a Content-Length header; chunked bodies are not read."
+
+
 class PayloadTooLarge(ApiError):
     status_code, code, default_message = 413, "PAYLOAD_TOO_LARGE", "The request body is too large."
 
