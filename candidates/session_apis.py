@@ -30,7 +30,10 @@ from config.api.errors import (
 from config.api.openapi import ErrorEnvelopeSerializer, envelope
 from config.api.views import ApiView
 from config.ratelimit import TokenBucket
+from mutations import apis as mutation_apis
+from mutations import selectors as mutation_selectors
 from mutations.apis import accepted
+from mutations.serializers import MutationSerializer
 from regions.selectors import region_get_by_id_or_code
 
 from .access_log import AccessLogged
@@ -38,9 +41,12 @@ from .auth import selectors as person_selectors
 from .auth import services
 from .auth.tokens import hash_identity, is_code
 from .authentication import (
+    CandidateSessionAllowed,
     CandidateSessionAuthentication,
     CandidateSessionPrincipal,
     HasCandidateSession,
+    allow_candidate_session,
+    is_candidate_session,
 )
 from .fields import normalize_email
 from .serializers import SELECTABLE_FIELDS, SHARED_OUTPUT_FIELDS, CandidateRenderer
@@ -331,6 +337,32 @@ def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Res
     if details:
         raise ValidationFailed(details=details)
     mutations = services.candidate_consent_set(
-        candidate=candidate, consent=consent, ordering_keys=[ordering_key]
+        candidate=candidate,
+        consent=consent,
+        ordering_keys=[ordering_key],
+        requested_by=request.user.rate_limit_identity,
     )
     return accepted(request, mutations[-1])
+
+
+class MutationDetailApi(CandidateSessionAllowed, mutation_apis.MutationDetailApi):
+    """``GET /mutations/{id}`` for keys (the region's mutations) and for a candidate session,
+    which reads the mutations its own PATCH queued — the 202 it got links here."""
+
+    @extend_schema(
+        tags=["Mutations"],
+        operation_id="mutations_get",
+        responses={200: envelope(MutationSerializer)},
+    )
+    @allow_candidate_session
+    def get(self, request: Request, mutation_id: str) -> Response:
+        if not is_candidate_session(request):
+            return super().get(request, mutation_id)
+        mutation = mutation_selectors.mutation_get_for_requester(
+            requested_by=request.user.rate_limit_identity,
+            environment=request.environment,
+            mutation_id=mutation_id,
+        )
+        if mutation is None:
+            raise NotFound("No such mutation.")
+        return ok(request, MutationSerializer(mutation, context={"request": request}).data)
