@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -17,6 +18,7 @@ from config.ratelimit import BucketState, TokenBucket
 from .client import client_address
 from .errors import BadRequest, ErrorDetail, RateLimited
 
+API_LANGUAGE = "en"
 _api_bucket: TokenBucket | None = None
 
 
@@ -49,7 +51,14 @@ class PerKeyRateThrottle(BaseThrottle):
 
 
 def ratelimit_headers(state: BucketState) -> dict[str, str]:
+    """The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-06): a token bucket of
+    ``capacity`` refilled at ``rate_per_s`` is a quota of ``capacity`` requests per window of
+    ``capacity / rate_per_s`` seconds (defaults: 40 per 2 s — 20/s sustained, bursts of 40).
+    Limit is that quota (the most you may send at once), Remaining what you may send now, Reset
+    the seconds until the bucket is full again."""
+    window_s = max(1, math.ceil(state.capacity / state.rate_per_s))
     return {
+        "RateLimit-Policy": f"{state.capacity};w={window_s}",
         "RateLimit-Limit": str(state.capacity),
         "RateLimit-Remaining": str(int(state.remaining)),
         "RateLimit-Reset": str(state.reset_s),
@@ -75,8 +84,9 @@ class ApiView(APIView):
             )
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # The API speaks UTC ("...Z"); staff screens keep the Dutch local time.
-        with timezone.override(UTC):
+        # The API speaks UTC ("...Z") and English, whatever Accept-Language says (integrators
+        # match on messages in their logs); staff screens keep Dutch and the local time.
+        with timezone.override(UTC), translation.override(API_LANGUAGE):
             return super().dispatch(request, *args, **kwargs)
 
     def finalize_response(
