@@ -48,6 +48,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v2",
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "PREPROCESSING_HOOKS": ["config.api.openapi.only_public_api_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi_links.add_links",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"InteractionTypeEnum": "candidates.fields.INTERACTION_TYPES"},
     "SWAGGER_UI_DIST": "SIDECAR",
