@@ -45,9 +45,9 @@ def seed_database() -> dict[str, Any]:
     """What real callers hold: keys, a session, and ids that exist."""
     from django.utils import timezone
 
-    from candidates.auth.tokens import generate_token, hash_token
+    from candidates.auth.tokens import generate_code, generate_token, hash_code, hash_token
     from candidates.factories import AttachmentFactory, CandidateFactory, InteractionFactory
-    from candidates.models import CandidateSession
+    from candidates.models import CandidateSession, VerificationCode
     from regions.models import ApiKeyScope
     from regions.services import api_key_create, region_create
     from webhooks.services import subscription_create
@@ -79,8 +79,21 @@ def seed_database() -> dict[str, Any]:
         )
         return token
 
+    def emailed_code(index: int) -> dict[str, str]:
+        # As if the mail had arrived: one person per code, since each code logs in once.
+        email, code = f"fuzz.login{index}@example.com", generate_code()
+        VerificationCode.objects.create(
+            email=email,
+            environment="production",
+            code_hash=hash_code(email=email, code=code),
+            expires_at=timezone.now() + timedelta(days=1),
+            issued_at=timezone.now(),
+        )
+        return {"email": email, "code": code}
+
     return {
         "region_key": api_key_create(region=region, name="fuzz").full_key,
+        "codes": [emailed_code(i) for i in range(SPARE_SESSIONS)],
         "admin_key": api_key_create(
             region=None, name="fuzz admin", scope=ApiKeyScope.ADMIN
         ).full_key,
@@ -179,8 +192,9 @@ def abusive_phase(port: int, document: dict[str, Any], seeds: dict[str, Any]) ->
     for method, path, operation in write_operations(document):
         url_path = _resolved(path, seeds)
         headers = caller_headers(operation, seeds)
+        # The hooks take spare sessions from the end of the list; this phase from the front.
         if operation["operationId"] == "auth_session_delete" and seeds["spare_sessions"]:
-            headers = {"Authorization": f"Bearer {seeds['spare_sessions'].pop()}"}
+            headers = {"Authorization": f"Bearer {seeds['spare_sessions'].pop(0)}"}
         results: list[tuple[str, int, int]] = []
         for name, body in bodies.items():
             if name.startswith("10 candidates") and operation["operationId"] != "candidates_create":
