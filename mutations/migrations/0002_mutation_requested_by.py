@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mutations', '0001_initial'),
+        ("mutations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mutation',
-            name='requested_by',
-            field=models.CharField(blank=True, default='', max_length=80),
+            model_name="mutation",
+            name="requested_by",
+            field=models.CharField(blank=True, default="", max_length=80),
         ),
     ]
