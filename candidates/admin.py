@@ -474,38 +474,46 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="candidates.csv"'
         writer = csv.writer(response)
-        writer.writerow(
-            [
-                "id",
-                "name",
-                "email",
-                "phone",
-                "phase",
-                "region",
-                "environment",
-                "archived",
-                "updatedAt",
-            ]
-        )
+        writer.writerow(EXPORT_COLUMNS)
         for c in queryset.select_related("region").order_by("pk"):
-            writer.writerow(
-                [
-                    c.record_id,
-                    _cell(c.name),
-                    _cell(c.email),
-                    c.phone,  # E.164 or as Airtable holds it
-                    _cell(c.phase),
-                    c.region.code,
-                    c.environment,
-                    c.archived,
-                    c.airtable_modified_at.isoformat(),
-                ]
-            )
+            row = [
+                c.record_id,
+                c.name,
+                c.email,
+                c.phone,  # E.164 or as Airtable holds it (staff type there)
+                c.phase,
+                c.region.code,
+                c.environment,
+                c.archived,
+                c.airtable_modified_at.isoformat(),
+            ]
+            # Every cell: any column may carry text a staff member typed in Airtable.
+            writer.writerow([export_cell(value) for value in row])
         return response
 
 
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "phase",
+    "region",
+    "environment",
+    "archived",
+    "updatedAt",
+)
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ]*")
+
+
+def export_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never evaluates (OWASP CSV injection): a cell
+    starting with a formula character gets a leading quote. A plain signed number such as an
+    E.164 phone number (+31612345678) stays as it is: it can only ever be a number."""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
 
 
 class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):

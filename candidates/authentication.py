@@ -16,6 +16,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from config.api.auth_failures import auth_failure_record, auth_failures_check
 from config.api.errors import Unauthenticated
 
 from .auth.selectors import session_get_by_token
@@ -50,8 +51,10 @@ class CandidateSessionAuthentication(BaseAuthentication):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != BEARER:
             return None
+        auth_failures_check(request)
         session = session_get_by_token(token=token.strip(), environment=request.environment)
         if session is None:
+            auth_failure_record(request)
             raise Unauthenticated("The session token is unknown, expired or logged out.")
         return CandidateSessionPrincipal(session=session), session
 

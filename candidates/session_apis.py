@@ -17,8 +17,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
+from config.api.client import client_address
 from config.api.envelope import ok
 from config.api.errors import (
     ErrorDetail,
@@ -30,7 +30,10 @@ from config.api.errors import (
 from config.api.openapi import ErrorEnvelopeSerializer, envelope
 from config.api.views import ApiView
 from config.ratelimit import TokenBucket
+from mutations import apis as mutation_apis
+from mutations import selectors as mutation_selectors
 from mutations.apis import accepted
+from mutations.serializers import MutationSerializer
 from regions.selectors import region_get_by_id_or_code
 
 from .access_log import AccessLogged
@@ -38,9 +41,12 @@ from .auth import selectors as person_selectors
 from .auth import services
 from .auth.tokens import hash_identity, is_code
 from .authentication import (
+    CandidateSessionAllowed,
     CandidateSessionAuthentication,
     CandidateSessionPrincipal,
     HasCandidateSession,
+    allow_candidate_session,
+    is_candidate_session,
 )
 from .fields import normalize_email
 from .serializers import SELECTABLE_FIELDS, SHARED_OUTPUT_FIELDS, CandidateRenderer
@@ -74,10 +80,6 @@ def _take(bucket: TokenBucket, identity: str) -> None:
             "Too many attempts; wait before trying again.",
             headers={"Retry-After": str(max(1, round(state.retry_after_s + 0.5)))},
         )
-
-
-def _client_ip(request: Request) -> str:
-    return BaseThrottle().get_ident(request)
 
 
 def _members(request: Request, allowed: set[str]) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class VerificationApi(PublicView):
             region = region_get_by_id_or_code(region_ref) if isinstance(region_ref, str) else None
             if region is None:
                 raise ValidationFailed(details=[ErrorDetail("region", "Unknown region.")])
-        _take(VERIFICATION_PER_IP, _client_ip(request))
+        _take(VERIFICATION_PER_IP, client_address(request))
         _take(VERIFICATION_PER_EMAIL, hash_identity(normalize_email(email)))
         services.verification_request(email=email, environment=request.environment, region=region)
         return ok(request, dict(VERIFICATION_ACCEPTED), status=202)
@@ -239,7 +241,7 @@ class SessionApi(ApiView):
             details.append(ErrorDetail("code", "Six digits, as in the email."))
         if details:
             raise ValidationFailed(details=details)
-        _take(SESSION_PER_IP, _client_ip(request))
+        _take(SESSION_PER_IP, client_address(request))
         _take(SESSION_PER_EMAIL, hash_identity(normalize_email(email)))
         created = services.session_create(email=email, code=code, environment=request.environment)
         if created is None:
@@ -335,6 +337,32 @@ def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Res
     if details:
         raise ValidationFailed(details=details)
     mutations = services.candidate_consent_set(
-        candidate=candidate, consent=consent, ordering_keys=[ordering_key]
+        candidate=candidate,
+        consent=consent,
+        ordering_keys=[ordering_key],
+        requested_by=request.user.rate_limit_identity,
     )
     return accepted(request, mutations[-1])
+
+
+class MutationDetailApi(CandidateSessionAllowed, mutation_apis.MutationDetailApi):
+    """``GET /mutations/{id}`` for keys (the region's mutations) and for a candidate session,
+    which reads the mutations its own PATCH queued — the 202 it got links here."""
+
+    @extend_schema(
+        tags=["Mutations"],
+        operation_id="mutations_get",
+        responses={200: envelope(MutationSerializer)},
+    )
+    @allow_candidate_session
+    def get(self, request: Request, mutation_id: str) -> Response:
+        if not is_candidate_session(request):
+            return super().get(request, mutation_id)
+        mutation = mutation_selectors.mutation_get_for_requester(
+            requested_by=request.user.rate_limit_identity,
+            environment=request.environment,
+            mutation_id=mutation_id,
+        )
+        if mutation is None:
+            raise NotFound("No such mutation.")
+        return ok(request, MutationSerializer(mutation, context={"request": request}).data)

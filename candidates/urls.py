@@ -33,6 +33,11 @@ class InteractionResourceApi(
 
 
 urlpatterns = [
+    path(
+        "mutations/<str:mutation_id>",
+        session_apis.MutationDetailApi.as_view(),
+        name="mutation-detail",
+    ),
     path("auth/verification", session_apis.VerificationApi.as_view(), name="auth-verification"),
     path("auth/session", session_apis.SessionApi.as_view(), name="auth-session"),
     path("auth/candidates/me", session_apis.MyCandidatesApi.as_view(), name="auth-candidates-me"),

@@ -228,6 +228,7 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
             ]
         )
     details: list[ErrorDetail] = []
+    omitted = 0
     validated = []
     for index, item in enumerate(items):
         prefix = f"candidates[{index}]"
@@ -238,8 +239,9 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
             details += _check_url_attachments(item, f"{prefix}.")
         except ValidationFailed as exc:
             details += _prefixed(exc, prefix)
+            omitted += exc.omitted_details
     if details:
-        raise ValidationFailed(details=details)
+        raise ValidationFailed(details=details, omitted_details=omitted)
     details = _repeated_people(validated)
     if details:
         raise ValidationFailed(details=details)
@@ -283,7 +285,9 @@ class CandidateCreateApi(WriteView):
         try:
             candidates = _validated_candidates(self.region, body.get("candidates"))
         except ValidationFailed as exc:
-            raise ValidationFailed(details=details + exc.details) from None
+            raise ValidationFailed(
+                details=details + exc.details, omitted_details=exc.omitted_details
+            ) from None
         if details:
             raise ValidationFailed(details=details)
         staged = StagedFiles()
@@ -433,13 +437,15 @@ class InteractionCreateApi(WriteView):
             details.append(ErrorDetail("interactions", "Give 1–10 interactions as an array."))
             items = []
         validated = []
+        omitted = 0
         for index, item in enumerate(items):
             try:
                 validated.append(schema.validate_interaction(operation="create", payload=item))
             except ValidationFailed as exc:
                 details += _prefixed(exc, f"interactions[{index}]")
+                omitted += exc.omitted_details
         if details:
-            raise ValidationFailed(details=details)
+            raise ValidationFailed(details=details, omitted_details=omitted)
         return self.accept(
             request,
             operation="interaction.create",

@@ -34,6 +34,9 @@ class Mutation(models.Model):
     api_key = models.ForeignKey(
         "regions.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who asked, when not an API key: an opaque "<kind>:<id>" (e.g. "session:<uuid>") set by
+    # the domain, so that requester can read the mutation back; the engine never interprets it.
+    requested_by = models.CharField(max_length=80, blank=True, default="")
     operation = models.CharField(max_length=40)
     target_ids = models.JSONField(default=list, blank=True)
     payload = models.JSONField(default=dict, blank=True)

@@ -19,6 +19,21 @@ def mutation_get(*, region: Region, environment: str, mutation_id: str) -> Mutat
     return Mutation.objects.filter(region=region, environment=environment, uuid=key).first()
 
 
+def mutation_get_for_requester(
+    *, requested_by: str, environment: str, mutation_id: str
+) -> Mutation | None:
+    """A mutation that ``requested_by`` (e.g. a candidate session) itself caused, in any region."""
+    try:
+        key = uuid.UUID(str(mutation_id))
+    except ValueError:
+        return None
+    if not requested_by:
+        return None
+    return Mutation.objects.filter(
+        requested_by=requested_by, environment=environment, uuid=key
+    ).first()
+
+
 def mutation_list(
     *, region: Region, environment: str, status: str | None = None
 ) -> QuerySet[Mutation]:

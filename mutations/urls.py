@@ -6,5 +6,5 @@ from . import apis
 
 urlpatterns = [
     path("mutations", apis.MutationListApi.as_view(), name="mutations"),
-    path("mutations/<str:mutation_id>", apis.MutationDetailApi.as_view(), name="mutation-detail"),
+    # GET /mutations/{id} is routed in candidates/urls.py: it also answers candidate sessions.
 ]

@@ -27,6 +27,16 @@ class ApiKeyInline(RegionScopedInlineMixin, admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return _without_admin_keys(super().get_queryset(request), request)
+
+
+def _without_admin_keys(queryset: QuerySet[ApiKey], request: HttpRequest) -> QuerySet[ApiKey]:
+    """Admin-scope keys act for every region: only superusers see or manage them (SPEC 10)."""
+    if request.user.is_superuser:
+        return queryset
+    return queryset.exclude(scope=ApiKeyScope.ADMIN)
+
 
 class CustomFieldInline(RegionScopedInlineMixin, admin.TabularInline):
     # The region's JSON Schema follows these rows on its own: its cache key is derived from
@@ -152,6 +162,14 @@ class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("region",)
     list_select_related = ("region",)
     actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return _without_admin_keys(super().get_queryset(request), request)
+
+    def in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        if obj is not None and obj.scope == ApiKeyScope.ADMIN and not request.user.is_superuser:
+            return False
+        return super().in_scope(request, obj)
 
     @admin.display(description=_("prefix"))
     def display_prefix(self, obj: ApiKey) -> str:

@@ -103,7 +103,7 @@ class ApiKeyListCreateApi(KeyView):
     )
     def get(self, request: Request) -> Response:
         page = paginate(
-            selectors.api_key_list(region=self.region),
+            selectors.api_key_list(region=self.region, include_admin=request.user.is_admin),
             cursor=request.query_params.get("cursor"),
             page_size=parse_page_size(request.query_params.get("pageSize")),
             scope=f"api-keys:{self.region.pk}",
@@ -134,7 +134,9 @@ class ApiKeyRevokeApi(KeyView):
         tags=["Auth"], operation_id="api_keys_revoke", responses={200: envelope(ApiKeySerializer)}
     )
     def delete(self, request: Request, key_id: str) -> Response:
-        api_key = selectors.api_key_get(region=self.region, key_id=key_id)
+        api_key = selectors.api_key_get(
+            region=self.region, key_id=key_id, include_admin=request.user.is_admin
+        )
         if api_key is None:
             raise NotFound("No such API key.")
         api_key = services.api_key_revoke(api_key=api_key, revoked_by=request.auth)

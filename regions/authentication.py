@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from config.api.auth_failures import auth_failure_record, auth_failures_check
 from config.api.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 
 from .models import ApiKey, Region
@@ -43,8 +44,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = next((request.headers[h] for h in API_KEY_HEADERS if request.headers.get(h)), None)
         if raw is None:
             return None
+        auth_failures_check(request)
         api_key = api_key_authenticate(raw)
         if api_key is None:
+            auth_failure_record(request)
             raise Unauthenticated("The API key is unknown, malformed or revoked.")
         region = self._acting_region(request, api_key)
         api_key_touch(api_key=api_key)

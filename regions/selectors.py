@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import keys
-from .models import ApiKey, Region
+from .models import ApiKey, ApiKeyScope, Region
 
 
 def region_get_by_id_or_code(value: str) -> Region | None:
@@ -23,15 +23,18 @@ def region_list() -> QuerySet[Region]:
     return Region.objects.all()
 
 
-def api_key_list(*, region: Region) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(region=region)
+def api_key_list(*, region: Region, include_admin: bool) -> QuerySet[ApiKey]:
+    """The region's keys; admin-scope keys only for a caller that holds admin scope itself."""
+    keys_ = ApiKey.objects.filter(region=region)
+    return keys_ if include_admin else keys_.exclude(scope=ApiKeyScope.ADMIN)
 
 
-def api_key_get(*, region: Region, key_id: str) -> ApiKey | None:
+def api_key_get(*, region: Region, key_id: str, include_admin: bool) -> ApiKey | None:
     try:
-        return ApiKey.objects.filter(region=region, pk=uuid.UUID(str(key_id))).first()
+        pk = uuid.UUID(str(key_id))
     except ValueError:
         return None
+    return api_key_list(region=region, include_admin=include_admin).filter(pk=pk).first()
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
+from config.api import auth_failures
 from regions.models import ApiKeyScope, Region
 from regions.services import api_key_create
 
@@ -10,10 +13,13 @@ from .factories import RegionFactory
 
 
 @pytest.fixture(autouse=True)
-def _isolated_rate_limits(settings):
+def _isolated_rate_limits(settings, monkeypatch):
     # A generous limit by default; rate-limit tests set their own.
     settings.API_RATE_LIMIT_PER_S = 1000
     settings.API_RATE_LIMIT_BURST = 1000
+    # Failed authentications count per client address in the shared Redis, and every test
+    # client is 127.0.0.1: each test gets its own buckets.
+    monkeypatch.setattr(auth_failures, "NAMESPACE", f"api-auth-failures-{uuid.uuid4().hex}")
 
 
 @pytest.fixture

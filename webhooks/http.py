@@ -54,10 +54,22 @@ class UnresolvableHost(UnsafeUrl):
     delivery, since resolvers have bad minutes too."""
 
 
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes that carry an IPv4 address a gateway or tunnel will connect to: the embedded
+# address must be public too, or e.g. 2002:c0a8:101:: (6to4 of 192.168.1.1) reaches the LAN.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local translators only
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    embedded = list(ip.teredo or ())  # (Teredo server, client)
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip in NAT64_WELL_KNOWN:
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return embedded
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (
         ip.is_private
         or ip.is_loopback
@@ -66,6 +78,18 @@ def is_public_address(address: str) -> bool:
         or ip.is_reserved
         or ip.is_unspecified
     )
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return _is_public(ip.ipv4_mapped)
+        if ip.is_site_local or ip in NAT64_LOCAL_USE:  # fec0::/10: deprecated, still routed
+            return False
+        if not all(_is_public(embedded) for embedded in _embedded_ipv4(ip)):
+            return False
+    return _is_public(ip)
 
 
 def resolve(host: str, port: int) -> list[str]:

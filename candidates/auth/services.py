@@ -203,7 +203,7 @@ def sessions_cleanup(*, now: datetime | None = None) -> CleanupResult:
 
 @transaction.atomic
 def candidate_consent_set(
-    *, candidate: Candidate, consent: bool, ordering_keys: Sequence[str]
+    *, candidate: Candidate, consent: bool, ordering_keys: Sequence[str], requested_by: str = ""
 ) -> list[Mutation]:
     """Record a person's consent choice through the Mutation Engine, never in the mirror.
 
@@ -217,6 +217,7 @@ def candidate_consent_set(
         "environment": candidate.environment,
         "target_ids": [candidate.record_id],
         "ordering_keys": list(ordering_keys),
+        "requested_by": requested_by,  # the session, so it can follow the 202's link
     }
     accepted = [
         mutation_accept(

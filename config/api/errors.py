@@ -22,6 +22,10 @@ from .envelope import response_meta
 
 logger = structlog.get_logger(__name__)
 
+# An error answer lists at most this many details; ``omittedDetails`` counts the rest, so a
+# payload with a million violations costs a small answer, not a 200 MB one.
+MAX_ERROR_DETAILS = 100
+
 
 @dataclass(frozen=True)
 class ErrorDetail:
@@ -44,10 +48,13 @@ class ApiError(Exception):
         message: str | None = None,
         *,
         details: Iterable[ErrorDetail] = (),
+        omitted_details: int = 0,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.message = message or self.default_message
-        self.details = list(details)
+        listed = list(details)
+        self.details = listed[:MAX_ERROR_DETAILS]
+        self.omitted_details = omitted_details + max(0, len(listed) - MAX_ERROR_DETAILS)
         self.headers = headers or {}
         super().__init__(self.message)
 
@@ -85,6 +92,11 @@ class IdempotencyConflict(ApiError):
 
 class Conflict(ApiError):
     status_code, code, default_message = 409, "CONFLICT", "The request conflicts with the state."
+
+
+class LengthRequired(ApiError):
+    status_code, code = 411, "LENGTH_REQUIRED"
+    default_message = "Send the body with a Content-Length header; chunked bodies are not read."
 
 
 class PayloadTooLarge(ApiError):
@@ -178,14 +190,14 @@ def as_api_error(exc: Exception) -> ApiError | None:
 
 
 def error_body(request: Any, error: ApiError) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": error.code,
-            "message": error.message,
-            "details": [d.as_dict() for d in error.details],
-        },
-        "meta": response_meta(request),
+    body: dict[str, Any] = {
+        "code": error.code,
+        "message": error.message,
+        "details": [d.as_dict() for d in error.details],
     }
+    if error.omitted_details:
+        body["omittedDetails"] = error.omitted_details
+    return {"error": body, "meta": response_meta(request)}
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from .environment import environment_for
-from .errors import BadRequest, NotFound, PayloadTooLarge, json_error_response
+from .errors import BadRequest, LengthRequired, NotFound, PayloadTooLarge, json_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
 # A caller's id is echoed only when it is short and plain, so it cannot inject into logs.
@@ -41,8 +41,12 @@ class ApiEnvironmentMiddleware:
     """Sets ``request.environment`` and guards API requests before any view reads the body.
 
     Oversized bodies are refused from ``Content-Length`` alone (the JSON parser enforces the
-    same limit on bodies without one), and Django's HTML 404 for unknown API routes becomes the
+    same limit while reading), and Django's HTML 404 for unknown API routes becomes the
     error envelope in every mode, not only when ``DEBUG`` is off.
+
+    A body sent with ``Transfer-Encoding`` (chunked) is answered 411: Django reads a request
+    without ``Content-Length`` as empty, so the API would otherwise act on ``{}`` instead of
+    what was sent.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -58,6 +62,8 @@ class ApiEnvironmentMiddleware:
                 length = 0
             if length > settings.API_MAX_BODY_BYTES:
                 return json_error_response(request, PayloadTooLarge(_too_large_message()))
+            if request.META.get("HTTP_TRANSFER_ENCODING"):
+                return json_error_response(request, LengthRequired())
             if _has_nul(request):
                 return json_error_response(
                     request, BadRequest("NUL characters are not allowed in the URL or headers.")

@@ -30,7 +30,12 @@ class ErrorDetailSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    details = ErrorDetailSerializer(many=True)
+    details = ErrorDetailSerializer(many=True, help_text="At most 100 entries.")
+    omittedDetails = serializers.IntegerField(
+        required=False,
+        help_text="Present when more violations were found than `details` lists: how many were "
+        "left out (validation stops looking after 1000).",
+    )
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):

@@ -8,6 +8,10 @@ from rest_framework.parsers import JSONParser
 
 from .errors import BadRequest, PayloadTooLarge
 
+# Deeper than any payload the API defines (a candidate with an inline interaction is 4 levels);
+# bounds every recursive walk that follows (schema validation, rendering).
+MAX_JSON_DEPTH = 32
+
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
@@ -32,23 +36,32 @@ class StrictJSONParser(JSONParser):
             data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"Malformed JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequest(_too_deep_message()) from None
         if not isinstance(data, dict):
             raise BadRequest("The request body must be a JSON object.")
         _reject_unstorable_text(data)
         return data
 
 
+def _too_deep_message() -> str:
+    return f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
+
+
 def _reject_unstorable_text(value: Any) -> None:
     """NUL characters and lone surrogates are valid JSON escapes but cannot be stored in
-    Postgres text or encoded as UTF-8 for Airtable: refuse them up front, not with a 500."""
-    stack = [value]
+    Postgres text or encoded as UTF-8 for Airtable: refuse them up front, not with a 500.
+    Nesting deeper than ``MAX_JSON_DEPTH`` is refused on the same walk."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if isinstance(item, dict | list) and depth > MAX_JSON_DEPTH:
+            raise BadRequest(_too_deep_message())
         if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, str):
             if "\x00" in item:
                 raise BadRequest("Strings may not contain NUL (\\u0000) characters.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -14,8 +15,10 @@ from rest_framework.views import APIView
 
 from config.ratelimit import BucketState, TokenBucket
 
+from .client import client_address
 from .errors import BadRequest, ErrorDetail, RateLimited
 
+API_LANGUAGE = "en"
 _api_bucket: TokenBucket | None = None
 
 
@@ -34,7 +37,7 @@ class PerKeyRateThrottle(BaseThrottle):
         principal = request.user
         if principal is not None and getattr(principal, "rate_limit_identity", None):
             return principal.rate_limit_identity
-        return f"ip:{self.get_ident(request)}"
+        return f"ip:{client_address(request)}"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         state = api_bucket().take(self.identity(request))
@@ -48,7 +51,14 @@ class PerKeyRateThrottle(BaseThrottle):
 
 
 def ratelimit_headers(state: BucketState) -> dict[str, str]:
+    """The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-06): a token bucket of
+    ``capacity`` refilled at ``rate_per_s`` is a quota of ``capacity`` requests per window of
+    ``capacity / rate_per_s`` seconds (defaults: 40 per 2 s — 20/s sustained, bursts of 40).
+    Limit is that quota (the most you may send at once), Remaining what you may send now, Reset
+    the seconds until the bucket is full again."""
+    window_s = max(1, math.ceil(state.capacity / state.rate_per_s))
     return {
+        "RateLimit-Policy": f"{state.capacity};w={window_s}",
         "RateLimit-Limit": str(state.capacity),
         "RateLimit-Remaining": str(int(state.remaining)),
         "RateLimit-Reset": str(state.reset_s),
@@ -63,7 +73,8 @@ class ApiView(APIView):
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         repeated = sorted(
-            name for name, values in request.query_params.lists()
+            name
+            for name, values in request.query_params.lists()
             if len(values) > 1 and name not in self.multi_value_params
         )
         if repeated:
@@ -73,8 +84,9 @@ class ApiView(APIView):
             )
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # The API speaks UTC ("...Z"); staff screens keep the Dutch local time.
-        with timezone.override(UTC):
+        # The API speaks UTC ("...Z") and English, whatever Accept-Language says (integrators
+        # match on messages in their logs); staff screens keep Dutch and the local time.
+        with timezone.override(UTC), translation.override(API_LANGUAGE):
             return super().dispatch(request, *args, **kwargs)
 
     def finalize_response(

@@ -17,6 +17,13 @@ API_V1_WAIT_S = env.float("API_V1_WAIT_S", default=20.0)
 API_V1_MAX_WAITING = env.int("API_V1_MAX_WAITING", default=4)
 API_V1_DEPRECATED_AT = instant("API_V1_DEPRECATED_AT", default="2026-01-01")
 API_V1_SUNSET_AT = instant("API_V1_SUNSET_AT")
+
+# Proxies in front of the app whose X-Forwarded-For hop is believed: a count or CIDRs
+# (config/api/client.py). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
+# Failed API authentications per client address: this many at once, refilled over the window.
+API_AUTH_FAILURE_BURST = env.int("API_AUTH_FAILURE_BURST", default=20)
+API_AUTH_FAILURE_WINDOW_S = env.float("API_AUTH_FAILURE_WINDOW_S", default=600.0)
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=False)
 # Fault drills compress the callback retry schedule (10 s … 12 h) by this factor; 1 in production.
 WEBHOOK_RETRY_TIME_SCALE = env.float("WEBHOOK_RETRY_TIME_SCALE", default=1.0)
@@ -50,6 +57,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v2",
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "PREPROCESSING_HOOKS": ["config.api.openapi.only_public_api_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi_links.add_links",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"InteractionTypeEnum": "candidates.fields.INTERACTION_TYPES"},
     "SWAGGER_UI_DIST": "SIDECAR",
