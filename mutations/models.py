@@ -34,6 +34,9 @@ class Mutation(models.Model):
     api_key = models.ForeignKey(
         "regions.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who asked for the write, the ``source`` of the events it produces: "api" (a key),
+    # "staff" (back office), "candidate" (a session), "retention" (the retention job).
+    origin = models.CharField(max_length=10, default="api")
     operation = models.CharField(max_length=40)
     target_ids = models.JSONField(default=list, blank=True)
     payload = models.JSONField(default=dict, blank=True)

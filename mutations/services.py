@@ -70,6 +70,7 @@ def mutation_accept(
     idempotency_key: str | None = None,
     callback_url: str = "",
     staged_files: Sequence[str] = (),
+    origin: str = "api",
 ) -> Accepted:
     """Persist a validated write and wake the engine once it is committed (SPEC 5.2, 5.4).
 
@@ -96,6 +97,7 @@ def mutation_accept(
                 region=region,
                 environment=environment,
                 api_key=api_key,
+                origin=origin,
                 operation=operation,
                 target_ids=list(target_ids),
                 payload=payload,

@@ -217,6 +217,7 @@ def candidate_consent_set(
         "environment": candidate.environment,
         "target_ids": [candidate.record_id],
         "ordering_keys": list(ordering_keys),
+        "origin": "candidate",
     }
     accepted = [
         mutation_accept(
