@@ -46,6 +46,7 @@ def main() -> None:
         "api.py", "--seconds", "10" if quick else "30", "--mirror", "20000" if quick else "100000"
     )
     sync = _run("sync.py", "--records", "2000" if quick else "10000")
+    feed = _run("feed.py", "--events", "100000" if quick else "1000000")
 
     accept, ceiling, reads = api["accept"], api["ceiling"], api["reads"]
     full = sync["full_into_empty_mirror"]
@@ -115,6 +116,22 @@ def main() -> None:
             "time / theoretical time (target ≤ 1.2)",
         ),
         _row("full sync 429s received", full["http_429_received"], "0", None),
+        _row(
+            f"feed page of 100 p50 ms ({feed['events']} events)",
+            feed["feed_page_100_middle"]["p50_ms"],
+            "—",
+            feed["feed_page_100_middle"]["p50_ms"] / feed["trivial_regions_me"]["p50_ms"],
+            "/ trivial endpoint; in process "
+            f"{feed['in_process']['feed_page_100_middle_p50_ms']} ms",
+        ),
+        _row(
+            "region lookup p50 ms",
+            feed["lookup_postcode"]["p50_ms"],
+            "≤ 2",
+            feed["lookup_postcode"]["p50_ms"] / 2,
+            f"in process {feed['in_process']['lookup_p50_ms']} ms; trivial endpoint "
+            f"{feed['trivial_regions_me']['p50_ms']} ms",
+        ),
     ]
     widths = [
         max(len(str(r[i])) for r in [*rows, ("figure", "value", "target", "ratio", "")])
@@ -128,7 +145,14 @@ def main() -> None:
     path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(
         json.dumps(
-            {"engine": engine, "upstream": upstream, "api": api, "sync": sync, "quick": quick},
+            {
+                "engine": engine,
+                "upstream": upstream,
+                "api": api,
+                "sync": sync,
+                "feed": feed,
+                "quick": quick,
+            },
             indent=2,
         )
     )

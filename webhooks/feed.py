@@ -160,20 +160,16 @@ def feed_read(
     """Up to ``page_size`` events after position ``after``, in order, and the cursor to read
     on from. With ``types`` the cursor still moves past skipped events of other types (up to
     the last position the page looked at), so a filtered reader never rescans them."""
-    sequence = EventSequence.objects.filter(region=region, environment=environment).first()
-    if sequence is not None and after < sequence.pruned_through:
-        raise CursorExpired(
-            f"Events up to position {sequence.pruned_through} were removed after "
-            f"{settings.EVENT_FEED_RETENTION_DAYS} days. Resync with "
-            "GET /candidates?updatedSince=<the time of your last successful read> and "
-            f"continue the feed with after={sequence.pruned_through}.",
-            details=[ErrorDetail("after", f"Older than the retention window ({after}).")],
-        )
     queryset = Event.objects.filter(region=region, environment=environment, position__gt=after)
     if not types:
         rows = list(queryset.order_by("position")[: page_size + 1])
+        # Positions have no gaps, so a page that starts right after the cursor cannot have
+        # lost anything to retention; only otherwise is the counter row read.
+        if not rows or rows[0].position != after + 1:
+            _check_not_pruned(region=region, environment=environment, after=after)
         events = rows[:page_size]
         return FeedPage(events, events[-1].position if events else after, len(rows) > page_size)
+    _check_not_pruned(region=region, environment=environment, after=after)
     # Filtered: look at most a bounded window ahead so a rare type cannot make one request
     # scan the whole feed; the cursor moves to the end of what was looked at. The feed's end
     # is read *first*: every position up to it is committed (positions follow commit order),
@@ -188,6 +184,18 @@ def feed_read(
     if len(events) == page_size:
         return FeedPage(events, events[-1].position, events[-1].position < last)
     return FeedPage(events, max(after, window_end), window_end < last)
+
+
+def _check_not_pruned(*, region: Region, environment: str, after: int) -> None:
+    sequence = EventSequence.objects.filter(region=region, environment=environment).first()
+    if sequence is not None and after < sequence.pruned_through:
+        raise CursorExpired(
+            f"Events up to position {sequence.pruned_through} were removed after "
+            f"{settings.EVENT_FEED_RETENTION_DAYS} days. Resync with "
+            "GET /candidates?updatedSince=<the time of your last successful read> and "
+            f"continue the feed with after={sequence.pruned_through}.",
+            details=[ErrorDetail("after", f"Older than the retention window ({after}).")],
+        )
 
 
 def sequence_last_position(*, region: Region, environment: str) -> int:
