@@ -227,3 +227,4 @@ def test_admin_coverage_overview_page(admin_client, covered):
     assert "3500" in page and "amsterdam, utrecht" in page
     change = admin_client.get(f"/admin/regions/region/{covered[0].pk}/change/").content.decode()
     assert "3500–3519 (amsterdam)" in change
+
