@@ -80,12 +80,16 @@ def _since(request: Request, name: str) -> datetime | None:
         value = parse_datetime(raw.strip())
     except ValueError:
         value = None
-    if value is None:
-        raise BadRequest(
-            f"{name} must be an ISO 8601 date-time.",
-            details=[ErrorDetail(name, "Expected e.g. 2025-01-31T14:00:00Z.")],
-        )
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value is not None:
+        try:
+            # In UTC: the database refuses offsets beyond ±15:59 that Python accepts.
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except OverflowError:
+            pass
+    raise BadRequest(
+        f"{name} must be an ISO 8601 date-time.",
+        details=[ErrorDetail(name, "Expected e.g. 2025-01-31T14:00:00Z.")],
+    )
 
 
 def _since_parameters(what: str) -> list[OpenApiParameter]:

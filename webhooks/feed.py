@@ -137,7 +137,11 @@ def parse_after(raw: str | None) -> int:
 
 
 def parse_types(raw: Sequence[str]) -> list[str]:
-    types = [name.strip() for value in raw for name in value.split(",") if name.strip()]
+    types = [name.strip() for value in raw for name in value.split(",")]
+    if "" in types:
+        raise BadRequest(
+            "types may not be empty.", details=[ErrorDetail("types", "Empty event type.")]
+        )
     unknown = sorted(set(types) - set(EVENT_TYPES))
     if unknown:
         raise BadRequest(

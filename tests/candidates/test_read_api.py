@@ -341,6 +341,7 @@ def test_interaction_list_since_filters(region_client, ada):
         "updatedSince=yesterday",
         "updatedSince=2025-13-01T00:00:00Z",
         "createdSince=gisteren",
+        "createdSince=9999-12-31T23:59:59-19:13",
         "includeArchived=yes",
         "includeInteractions=maybe",
         "includeCustomFields=2",

@@ -84,6 +84,7 @@ def test_types_filter_moves_the_cursor_past_other_types(region, region_client):
         ({"after": "-1"}, "after"),
         ({"pageSize": "0"}, "pageSize"),
         ({"types": "candidate.renamed"}, "types"),
+        ({"types": " "}, "types"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_parameter(region_client, params, field):
