@@ -124,6 +124,14 @@ class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
         return (*self.readonly_fields, "code") if obj else self.readonly_fields
 
+    def delete_model(self, request: HttpRequest, obj: Region) -> None:
+        super().delete_model(request, obj)
+        coverage.coverage_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        coverage.coverage_changed()
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)
         if formset.model is RegionCoverage and formset.has_changed():

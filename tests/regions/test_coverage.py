@@ -228,3 +228,14 @@ def test_admin_coverage_overview_page(admin_client, covered):
     change = admin_client.get(f"/admin/regions/region/{covered[0].pk}/change/").content.decode()
     assert "3500–3519 (amsterdam)" in change
 
+
+
+def test_a_region_deleted_in_the_admin_leaves_the_lookup(
+    admin_client, region_client, covered, django_capture_on_commit_callbacks
+):
+    other = covered[1]
+    assert len(region_client.get(LOOKUP, {"postcode": "3511"}).json()["data"]) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/regions/region/{other.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert region_client.get(LOOKUP, {"postcode": "3511"}).json()["data"] == [UTRECHT]
