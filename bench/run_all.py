@@ -47,6 +47,7 @@ def main() -> None:
     )
     sync = _run("sync.py", "--records", "2000" if quick else "10000")
     v1 = _run("v1.py", "--seconds", "10" if quick else "30")
+    feed = _run("feed.py", "--events", "100000" if quick else "1000000")
 
     accept, ceiling, reads = api["accept"], api["ceiling"], api["reads"]
     full = sync["full_into_empty_mirror"]
@@ -130,6 +131,22 @@ def main() -> None:
             v1["v2_p99_ratio_with_v1"],
             f"alone {v1['v2_accept_alone']['p99_ms']} ms; ratio with/alone",
         ),
+        _row(
+            f"feed page of 100 p50 ms ({feed['events']} events)",
+            feed["feed_page_100_middle"]["p50_ms"],
+            "—",
+            feed["feed_page_100_middle"]["p50_ms"] / feed["trivial_regions_me"]["p50_ms"],
+            "/ trivial endpoint; in process "
+            f"{feed['in_process']['feed_page_100_middle_p50_ms']} ms",
+        ),
+        _row(
+            "region lookup p50 ms",
+            feed["lookup_postcode"]["p50_ms"],
+            "≤ 2",
+            feed["lookup_postcode"]["p50_ms"] / 2,
+            f"in process {feed['in_process']['lookup_p50_ms']} ms; trivial endpoint "
+            f"{feed['trivial_regions_me']['p50_ms']} ms",
+        ),
     ]
     widths = [
         max(len(str(r[i])) for r in [*rows, ("figure", "value", "target", "ratio", "")])
@@ -149,6 +166,7 @@ def main() -> None:
                 "api": api,
                 "sync": sync,
                 "v1": v1,
+                "feed": feed,
                 "quick": quick,
             },
             indent=2,

@@ -72,20 +72,39 @@ def _renderer(request: Request) -> CandidateRenderer:
     return CandidateRenderer(selected)
 
 
-def _updated_since(request: Request) -> datetime | None:
-    raw = request.query_params.get("updatedSince")
+def _since(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
     if raw is None:
         return None
     try:
         value = parse_datetime(raw.strip())
     except ValueError:
         value = None
-    if value is None:
-        raise BadRequest(
-            "updatedSince must be an ISO 8601 date-time.",
-            details=[ErrorDetail("updatedSince", "Expected e.g. 2025-01-31T14:00:00Z.")],
-        )
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value is not None:
+        try:
+            # In UTC: the database refuses offsets beyond ±15:59 that Python accepts.
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except OverflowError:
+            pass
+    raise BadRequest(
+        f"{name} must be an ISO 8601 date-time.",
+        details=[ErrorDetail(name, "Expected e.g. 2025-01-31T14:00:00Z.")],
+    )
+
+
+def _since_parameters(what: str) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(
+            "createdSince",
+            OpenApiTypes.DATETIME,
+            description=f"Only {what} created at or after this time.",
+        ),
+        OpenApiParameter(
+            "updatedSince",
+            OpenApiTypes.DATETIME,
+            description=f"Only {what} changed (or created) at or after this time.",
+        ),
+    ]
 
 
 def _phase(request: Request) -> str | None:
@@ -159,11 +178,7 @@ class CandidateListApi(KeyView):
             FIELDS_PARAMETER,
             *INCLUDE_PARAMETERS,
             OpenApiParameter("phase", str, enum=list(PHASES), description="Only this phase."),
-            OpenApiParameter(
-                "updatedSince",
-                OpenApiTypes.DATETIME,
-                description="Only candidates changed at or after this time.",
-            ),
+            *_since_parameters("candidates"),
             INCLUDE_ARCHIVED,
         ],
         responses={200: envelope(CandidateSerializer, many=True)},
@@ -174,7 +189,8 @@ class CandidateListApi(KeyView):
             region=self.region,
             environment=request.environment,
             phase=_phase(request),
-            updated_since=_updated_since(request),
+            created_since=_since(request, "createdSince"),
+            updated_since=_since(request, "updatedSince"),
             include_archived=_bool_param(request, "includeArchived"),
             include_attachments=renderer.needs_attachments,
             include_interactions=renderer.needs_interactions,
@@ -272,10 +288,12 @@ class CandidateInteractionListApi(KeyView):
         tags=["Interactions"],
         operation_id="candidate_interactions_list",
         summary="A candidate's interactions (oldest first)",
-        parameters=CURSOR_PARAMETERS,
+        parameters=[*CURSOR_PARAMETERS, *_since_parameters("interactions")],
         responses={200: envelope(InteractionSerializer, many=True)},
     )
     def get(self, request: Request, candidate_id: str) -> Response:
+        created_since = _since(request, "createdSince")
+        updated_since = _since(request, "updatedSince")
         candidate = selectors.candidate_get(
             region=self.region,
             environment=request.environment,
@@ -285,7 +303,9 @@ class CandidateInteractionListApi(KeyView):
         if candidate is None:
             raise NotFound("No such candidate.")
         page = paginate(
-            selectors.interaction_list(candidate=candidate),
+            selectors.interaction_list(
+                candidate=candidate, created_since=created_since, updated_since=updated_since
+            ),
             cursor=request.query_params.get("cursor"),
             page_size=parse_page_size(request.query_params.get("pageSize")),
             scope=f"interactions:{candidate.pk}",

@@ -7,6 +7,7 @@
   attempts, timestamps, and the *names* of the fields a payload carried.
 * Candidates untouched in Airtable for longer than their region's ``retention_months`` are
   archived — through the Mutation Engine, like every other write, never in the mirror directly.
+* Change-feed events older than ``EVENT_FEED_RETENTION_DAYS`` are deleted (webhooks/feed.py).
 * Access-log rows older than a year are deleted; so are expired codes and sessions (also hourly).
 
 Every step is safe to run twice and to interrupt: rows are claimed one by one with a
@@ -31,6 +32,7 @@ from config.api.environment import PRODUCTION
 from mutations.models import FINAL_STATUSES, Mutation, MutationAttempt, MutationKey
 from mutations.services import mutation_accept
 from regions.models import Region
+from webhooks.feed import feed_prune
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
 
 from .access_log import access_log_prune
@@ -226,6 +228,7 @@ def candidates_archive_stale(*, now: datetime, limit: int = ARCHIVE_BATCH_SIZE) 
                 payload={},
                 target_ids=[record_id],
                 ordering_keys=[key],
+                origin="retention",
             )
             queued += 1
     return queued
@@ -241,6 +244,7 @@ class RetentionSummary:
     deliveries_scrubbed: int
     delivery_attempts_scrubbed: int
     archives_queued: int
+    feed_events_deleted: int
     access_log_deleted: int
     codes_deleted: int
     sessions_deleted: int
@@ -251,7 +255,8 @@ class RetentionSummary:
             f"({self.mutation_attempts_scrubbed} attempts) and {self.deliveries_scrubbed} "
             f"deliveries ({self.delivery_attempts_scrubbed} attempts); queued "
             f"{self.archives_queued} archive mutations for stale candidates; deleted "
-            f"{self.access_log_deleted} access-log rows, {self.codes_deleted} codes and "
+            f"{self.feed_events_deleted} feed events, {self.access_log_deleted} access-log "
+            f"rows, {self.codes_deleted} codes and "
             f"{self.sessions_deleted} sessions"
         )
 
@@ -262,6 +267,7 @@ def retention_run(*, now: datetime | None = None) -> RetentionSummary:
     mutations, mutation_attempts = mutations_scrub(before=cutoff)
     deliveries, delivery_attempts = deliveries_scrub(before=cutoff)
     archives = candidates_archive_stale(now=now)
+    feed_events = feed_prune(now=now)
     access_log = access_log_prune(now=now)
     cleanup = sessions_cleanup(now=now)
     summary = RetentionSummary(
@@ -270,6 +276,7 @@ def retention_run(*, now: datetime | None = None) -> RetentionSummary:
         deliveries_scrubbed=deliveries,
         delivery_attempts_scrubbed=delivery_attempts,
         archives_queued=archives,
+        feed_events_deleted=feed_events,
         access_log_deleted=access_log,
         codes_deleted=cleanup.codes,
         sessions_deleted=cleanup.sessions,

@@ -40,6 +40,7 @@ def candidate_list(
     region: Region,
     environment: str,
     phase: str | None = None,
+    created_since: datetime | None = None,
     updated_since: datetime | None = None,
     include_archived: bool = False,
     include_attachments: bool = True,
@@ -51,6 +52,8 @@ def candidate_list(
         queryset = queryset.filter(archived=False)
     if phase is not None:
         queryset = queryset.filter(phase=phase)
+    if created_since is not None:
+        queryset = queryset.filter(airtable_created_at__gte=created_since)
     if updated_since is not None:
         queryset = queryset.filter(airtable_modified_at__gte=updated_since)
     return with_related(
@@ -110,11 +113,21 @@ def candidate_get(
     ).first()
 
 
-def interaction_list(*, candidate: Candidate) -> QuerySet[Interaction]:
+def interaction_list(
+    *,
+    candidate: Candidate,
+    created_since: datetime | None = None,
+    updated_since: datetime | None = None,
+) -> QuerySet[Interaction]:
     """A candidate's interactions in listing order. ``candidate`` comes from a scoped read."""
-    return Interaction.objects.filter(
+    queryset = Interaction.objects.filter(
         candidate=candidate, region_id=candidate.region_id, environment=candidate.environment
-    ).order_by(*LISTING_ORDER)
+    )
+    if created_since is not None:
+        queryset = queryset.filter(airtable_created_at__gte=created_since)
+    if updated_since is not None:
+        queryset = queryset.filter(airtable_modified_at__gte=updated_since)
+    return queryset.order_by(*LISTING_ORDER)
 
 
 def interaction_get(*, region: Region, environment: str, record_id: str) -> Interaction | None:

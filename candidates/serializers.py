@@ -35,6 +35,7 @@ INTERACTION_OUTPUT_FIELDS: tuple[str, ...] = (
     "candidateId",
     *(f.name for f in INTERACTION_FIELDS),
     "createdAt",
+    "updatedAt",
 )
 
 Getter = Callable[[Any], Any]
@@ -87,6 +88,7 @@ _INTERACTION_GETTERS: dict[str, Getter] = {
         for spec in INTERACTION_FIELDS
     },
     "createdAt": lambda row: api_datetime(row.airtable_created_at),
+    "updatedAt": lambda row: api_datetime(row.airtable_modified_at),
 }
 
 
@@ -197,6 +199,10 @@ InteractionSerializer = type(
         "candidateId": serializers.CharField(),
         **{spec.name: _doc_field(spec) for spec in INTERACTION_FIELDS},
         "createdAt": serializers.DateTimeField(),
+        "updatedAt": serializers.DateTimeField(
+            help_text="Last change in Airtable (`Laatst gewijzigd`); the creation time until "
+            "the first edit."
+        ),
     },
 )
 

@@ -586,8 +586,9 @@ def _announce_candidate(sync: _Sync, change: _Change) -> None:
         return
     if not change.changed_fields:
         return
-    archived_now = "archived" in change.changed_fields and not before.archived
-    event = "candidate.archived" if archived_now else "candidate.updated"
+    event = "candidate.updated"
+    if "archived" in change.changed_fields:
+        event = "candidate.unarchived" if before.archived else "candidate.archived"
     data = {"candidateId": record_id, "changedFields": change.changed_fields}
     sync.emit(region=region, event=event, data=data)
 
@@ -630,8 +631,10 @@ def _sync_interaction_page(
             differences = _differences(
                 before, _interaction_snapshot(values, values["candidate_record_id"])
             )
-            if modified > row.airtable_modified_at or differences:
-                changes.append(_Change(record, row, differences))
+            newer = modified > row.airtable_modified_at
+            if newer or differences:
+                # As for candidates: drift the full reconcile repairs is not announced.
+                changes.append(_Change(record, row, differences, announce=newer or not full))
         if not changes:
             return outcome
         ready = _not_in_flight(changes, outcome, in_flight)
@@ -645,12 +648,15 @@ def _sync_interaction_page(
             if row is None or row.airtable_modified_at != _record_modified(change.record):
                 continue  # its candidate is not mirrored (yet)
             outcome.changed += 1
+            candidate_id = incoming[row.record_id][1]["candidate_record_id"]
+            data = {"interactionId": row.record_id, "candidateId": candidate_id}
             if change.before is None and sync.announce_created[INTERACTIONS_TABLE]:
-                candidate_id = incoming[row.record_id][1]["candidate_record_id"]
+                sync.emit(region=regions[row.region_id], event="interaction.created", data=data)
+            elif change.before is not None and change.announce and change.changed_fields:
                 sync.emit(
                     region=regions[row.region_id],
-                    event="interaction.created",
-                    data={"interactionId": row.record_id, "candidateId": candidate_id},
+                    event="interaction.updated",
+                    data={**data, "changedFields": change.changed_fields},
                 )
     return outcome
 
@@ -842,7 +848,21 @@ def _delete_unlisted(sync: _Sync, table: str, *, allow_mass_delete: bool) -> int
                         data={"candidateId": row.record_id},
                     )
             else:
+                gone_interactions = list(
+                    Interaction.objects.select_related("region", "candidate").filter(
+                        environment=sync.environment, record_id__in=chunk
+                    )
+                )
                 deleted += interaction_mirror_delete(environment=sync.environment, record_ids=chunk)
+                for row in gone_interactions:
+                    sync.emit(
+                        region=row.region,
+                        event="interaction.deleted",
+                        data={
+                            "interactionId": row.record_id,
+                            "candidateId": row.candidate.record_id,
+                        },
+                    )
     logger.info("sync.deleted", base=sync.gateway.base_id, table=table, records=deleted)
     return deleted
 

@@ -105,4 +105,5 @@ def candidate_write_request(
         ordering_keys=plan.ordering_keys,
         idempotency_key=idempotency_key,
         callback_url=callback_url,
+        origin="api" if api_key is not None else "staff",
     )

@@ -37,6 +37,10 @@ class Mutation(models.Model):
     # Who asked, when not an API key: an opaque "<kind>:<id>" (e.g. "session:<uuid>") set by
     # the domain, so that requester can read the mutation back; the engine never interprets it.
     requested_by = models.CharField(max_length=80, blank=True, default="")
+
+    # Who asked for the write, the ``source`` of the events it produces: "api" (a key),
+    # "staff" (back office), "candidate" (a session), "retention" (the retention job).
+    origin = models.CharField(max_length=10, default="api")
     operation = models.CharField(max_length=40)
     target_ids = models.JSONField(default=list, blank=True)
     payload = models.JSONField(default=dict, blank=True)

@@ -71,6 +71,7 @@ def mutation_accept(
     idempotency_key: str | None = None,
     callback_url: str = "",
     staged_files: Sequence[str] = (),
+    origin: str = "api",
 ) -> Accepted:
     """Persist a validated write and wake the engine once it is committed (SPEC 5.2, 5.4).
 
@@ -104,6 +105,8 @@ def mutation_accept(
                 environment=environment,
                 api_key=api_key,
                 requested_by=requested_by,
+
+                origin=origin,
                 operation=operation,
                 target_ids=list(target_ids),
                 payload=payload,

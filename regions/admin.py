@@ -6,13 +6,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import coverage, services
 from .admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
-from .models import ApiKey, ApiKeyScope, CustomField, Region, StaffMembership
+from .models import ApiKey, ApiKeyScope, CustomField, Region, RegionCoverage, StaffMembership
 from .selectors import V1_RECENT_DAYS, v1_recent_since
 
 
@@ -55,15 +60,51 @@ class CustomFieldInline(RegionScopedInlineMixin, admin.TabularInline):
     )
 
 
+class CoverageFormSet(forms.BaseInlineFormSet):
+    """No overlaps within the region (regions/coverage.py); other regions may overlap."""
+
+    def clean(self) -> None:
+        super().clean()
+        ranges, municipalities = [], []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            if data.get("municipality_code"):
+                municipalities.append(data["municipality_code"].strip().upper())
+            elif data.get("postcode_from") is not None:
+                start = data["postcode_from"]
+                ranges.append(coverage.PostcodeRange(start, data.get("postcode_to") or start))
+        problems = coverage.coverage_problems(ranges, municipalities)
+        if problems:
+            raise forms.ValidationError([problem.message for problem in problems])
+
+
+class RegionCoverageInline(RegionScopedInlineMixin, admin.TabularInline):
+    model = RegionCoverage
+    formset = CoverageFormSet
+    extra = 0
+    fields = ("postcode_from", "postcode_to", "municipality_code")
+    verbose_name = _("postcode range or municipality")
+    verbose_name_plural = _("coverage (postcode ranges and/or CBS municipality codes)")
+
+
 @admin.register(Region)
 class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     region_lookup = "pk"
     list_display = ("code", "name", "contact_email", "active", "retention_months", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name", "contact_email")
-    readonly_fields = ("id", "created_at", "updated_at", "previous_signing_secret_expires_at")
+    readonly_fields = (
+        "id",
+        "created_at",
+        "updated_at",
+        "previous_signing_secret_expires_at",
+        "coverage_shared_with",
+    )
     exclude = ("signing_secret", "previous_signing_secret")
-    inlines = [CustomFieldInline, ApiKeyInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [CustomFieldInline, RegionCoverageInline, ApiKeyInline]
     actions = ["rotate_signing_secret"]
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
@@ -73,7 +114,7 @@ class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
                 **{
                     f: form.cleaned_data[f]
                     for f in form.changed_data
-                    if f in {"name", "contact_email", "active", "retention_months"}
+                    if f in {"name", "contact_email", "website", "active", "retention_months"}
                 },
             )
         else:
@@ -81,6 +122,7 @@ class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
                 code=obj.code,
                 name=obj.name,
                 contact_email=obj.contact_email,
+                website=obj.website,
                 active=obj.active,
                 retention_months=obj.retention_months,
             )
@@ -92,6 +134,58 @@ class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
         return (*self.readonly_fields, "code") if obj else self.readonly_fields
+
+    def delete_model(self, request: HttpRequest, obj: Region) -> None:
+        super().delete_model(request, obj)
+        coverage.coverage_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        coverage.coverage_changed()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is RegionCoverage and formset.has_changed():
+            coverage.coverage_changed()
+
+    @admin.display(description=_("postcodes shared with other regions"))
+    def coverage_shared_with(self, obj: Region) -> str:
+        spans = coverage.overlaps_with_other_regions(obj) if obj.pk else []
+        overview = reverse("admin:regions_region_coverage_overview")
+        rows = format_html_join(
+            ", ",
+            "{}–{} ({})",
+            (
+                (s.start, s.end, ", ".join(c for c in s.region_codes if c != obj.code))
+                for s in spans
+            ),
+        )
+        link = format_html('<a href="{}">{}</a>', overview, _("coverage overview"))
+        return format_html("{} · {}", rows or _("none"), link)
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(self.coverage_overview_view)
+        return [
+            path("coverage/", view, name="regions_region_coverage_overview"),
+            *super().get_urls(),
+        ]
+
+    def coverage_overview_view(self, request: HttpRequest) -> HttpResponse:
+        """Postcode ranges no active region covers, and ranges two or more regions share,
+        among the regions this user may see."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        regions = self.get_queryset(request).filter(active=True)
+        gaps, shared = coverage.coverage_overview(regions=regions)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Coverage overview"),
+            "gaps": gaps,
+            "shared": shared,
+            "regions": regions.order_by("code"),
+        }
+        return TemplateResponse(request, "admin/regions/coverage_overview.html", context)
 
     @admin.action(
         description=_("Rotate the callback signing secret (24 h overlap)"), permissions=["change"]

@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +17,7 @@ class Region(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     contact_email = models.EmailField(_("contact email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     retention_months = models.PositiveSmallIntegerField(
         _("retention (months)"),
@@ -197,3 +198,83 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.region.code}"
+
+
+POSTCODE_MIN, POSTCODE_MAX = 1000, 9999
+MUNICIPALITY_CODE_PATTERN = r"^GM[0-9]{4}$"
+
+
+class RegionCoverage(models.Model):
+    """One piece of a region's coverage (SPEC 15): a range of Dutch 4-digit postcodes, or a CBS
+    municipality code (``GMxxxx``). Overlaps within a region are refused (regions/coverage.py);
+    overlaps between regions are allowed and reported."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="coverage")
+    postcode_from = models.PositiveSmallIntegerField(
+        _("postcode from"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(POSTCODE_MIN), MaxValueValidator(POSTCODE_MAX)],
+    )
+    postcode_to = models.PositiveSmallIntegerField(
+        _("postcode to"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(POSTCODE_MIN), MaxValueValidator(POSTCODE_MAX)],
+    )
+    municipality_code = models.CharField(
+        _("municipality (CBS code)"),
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(MUNICIPALITY_CODE_PATTERN, _("Use GM and four digits."))],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["region", "postcode_from", "municipality_code"]
+        verbose_name = _("coverage")
+        verbose_name_plural = _("coverage")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        postcode_from__isnull=False,
+                        postcode_to__isnull=False,
+                        municipality_code="",
+                        postcode_from__gte=POSTCODE_MIN,
+                        postcode_from__lte=F("postcode_to"),
+                        postcode_to__lte=POSTCODE_MAX,
+                    )
+                    | Q(postcode_from__isnull=True, postcode_to__isnull=True)
+                    & ~Q(municipality_code="")
+                ),
+                name="coverage_range_or_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["region", "municipality_code"],
+                condition=~Q(municipality_code=""),
+                name="coverage_municipality_once_per_region",
+            ),
+        ]
+        indexes = [models.Index(fields=["postcode_from", "postcode_to"], name="coverage_range_idx")]
+
+    def __str__(self) -> str:
+        if self.municipality_code:
+            return self.municipality_code
+        return f"{self.postcode_from}–{self.postcode_to}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        has_range = self.postcode_from is not None or self.postcode_to is not None
+        if has_range and self.municipality_code:
+            raise ValidationError(_("A row is either a postcode range or a municipality."))
+        if not has_range and not self.municipality_code:
+            raise ValidationError(_("Give a postcode range or a municipality code."))
+        if has_range:
+            if self.postcode_to is None:
+                self.postcode_to = self.postcode_from
+            if self.postcode_from is None:
+                raise ValidationError({"postcode_from": _("Give the first postcode.")})
+            if self.postcode_from > self.postcode_to:
+                raise ValidationError({"postcode_to": _("Must not be before 'postcode from'.")})

@@ -12,6 +12,7 @@ class RegionSerializer(StrictSerializer):
     code = serializers.SlugField(max_length=50)
     name = serializers.CharField(max_length=200)
     contactEmail = serializers.EmailField(source="contact_email", required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True, max_length=200)
     active = serializers.BooleanField(required=False)
     retentionMonths = serializers.IntegerField(
         source="retention_months", required=False, min_value=1, max_value=240

@@ -12,9 +12,11 @@ from django.utils import timezone
 from config.api.errors import Conflict
 
 from . import keys
+from .coverage import coverage_changed
 from .models import ApiKey, ApiKeyScope, Region, StaffMembership
 
 SIGNING_SECRET_BYTES = 32
+
 SIGNING_SECRET_OVERLAP = timedelta(hours=24)
 
 
@@ -28,6 +30,7 @@ def region_create(
     code: str,
     name: str,
     contact_email: str = "",
+    website: str = "",
     active: bool = True,
     retention_months: int | None = None,
 ) -> Region:
@@ -35,6 +38,7 @@ def region_create(
         code=code,
         name=name,
         contact_email=contact_email,
+        website=website,
         active=active,
         signing_secret=_new_signing_secret(),
     )
@@ -42,10 +46,11 @@ def region_create(
         region.retention_months = retention_months
     region.full_clean()
     region.save()
+    coverage_changed()  # the lookup serves names, emails and websites from its index
     return region
 
 
-_REGION_UPDATABLE = {"name", "contact_email", "active", "retention_months"}
+_REGION_UPDATABLE = {"name", "contact_email", "website", "active", "retention_months"}
 
 
 @transaction.atomic
@@ -57,6 +62,7 @@ def region_update(*, region: Region, **changes: object) -> Region:
         setattr(region, field, value)
     region.full_clean()
     region.save()
+    coverage_changed()  # the lookup serves names, emails and websites from its index
     return region
 
 

@@ -9,17 +9,32 @@ from django.utils.translation import gettext_lazy as _
 
 from config.api.environment import ENVIRONMENT_CHOICES
 
-# SPEC 6.3 event names a subscription may ask for. ``ping`` is sent only by POST
-# /webhooks/{id}/test and cannot be subscribed to.
+# SPEC 6.3/6.4 event names: a subscription may ask for them and the change feed carries them.
+# ``ping`` is sent only by POST /webhooks/{id}/test, cannot be subscribed to and is no feed row.
 EVENT_TYPES = (
     "candidate.created",
     "candidate.updated",
     "candidate.archived",
+    "candidate.unarchived",
     "candidate.deleted",
     "interaction.created",
+    "interaction.updated",
+    "interaction.deleted",
+    "attachment.added",
+    "attachment.removed",
     "mutation.failed",
 )
 PING_EVENT = "ping"
+
+
+class EventSource(models.TextChoices):
+    """Who made the change an event stands for."""
+
+    API = "api", _("API key")
+    STAFF = "staff", _("Staff in the back office")
+    AIRTABLE = "airtable", _("Staff in Airtable (found by sync)")
+    CANDIDATE = "candidate", _("The candidate (session)")
+    RETENTION = "retention", _("Retention job")
 
 
 class DeliveryKind(models.TextChoices):
@@ -37,6 +52,67 @@ class DeliveryStatus(models.TextChoices):
 class DisabledReason(models.TextChoices):
     GONE = "gone", _("Receiver answered 410 Gone")
     FAILING = "failing", _("Failing for 3 days")
+
+
+class EventSequence(models.Model):
+    """The feed's counter for one region and environment (SPEC 6.4).
+
+    ``last_position`` is bumped with an UPDATE that row-locks the counter until the inserting
+    transaction ends, so positions are handed out in commit order (see feed.py).
+    ``pruned_through`` is the highest position retention deleted: a reader behind it missed
+    events and must resync.
+    """
+
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
+    last_position = models.BigIntegerField(default=0)
+    pruned_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "environment"], name="event_sequence_per_environment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id}/{self.environment}@{self.last_position}"
+
+
+class Event(models.Model):
+    """One row of the change feed; the webhook deliveries of the event point at it.
+
+    Ids, field names and provenance only — the reader fetches the record itself.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid4, editable=False)
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
+    position = models.BigIntegerField()
+    type = models.CharField(max_length=40)
+    source = models.CharField(max_length=10, choices=EventSource.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    candidate_id = models.CharField(max_length=20, blank=True)
+    interaction_id = models.CharField(max_length=20, blank=True)
+    mutation_id = models.CharField(max_length=36, blank=True)
+    # The rest of the webhook ``data``: changedFields, attachmentIds, operation, error...
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["region", "environment", "position"]
+        verbose_name = _("feed event")
+        verbose_name_plural = _("feed events")
+        constraints = [
+            # Also the index every feed read walks.
+            models.UniqueConstraint(
+                fields=["region", "environment", "position"], name="event_position_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["occurred_at"], name="event_occurred_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.type}"
 
 
 class Subscription(models.Model):
@@ -103,6 +179,10 @@ class Delivery(models.Model):
         related_name="deliveries",
     )
     event = models.CharField(max_length=40, blank=True)
+    # The feed row this event delivery was made from (SPEC 6.4); gone once retention prunes it.
+    feed_event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
     url = models.URLField(max_length=2000)
     payload = models.JSONField(default=dict)
     status = models.CharField(

@@ -24,7 +24,7 @@ from config.api.errors import Conflict, ErrorDetail, ValidationFailed
 from regions.models import Region
 from regions.services import region_rotate_signing_secret
 
-from . import http, selectors, signing
+from . import feed, http, selectors, signing
 from .models import (
     EVENT_TYPES,
     PING_EVENT,
@@ -33,6 +33,7 @@ from .models import (
     DeliveryKind,
     DeliveryStatus,
     DisabledReason,
+    EventSource,
     Subscription,
 )
 
@@ -137,16 +138,27 @@ def callback_delivery_create(*, mutation: Any) -> Delivery:
 
 
 def _event_payload(
-    *, event_id: str, event: str, region: Region, environment: str, data: dict[str, Any]
+    *,
+    event_id: str,
+    event: str,
+    region: Region,
+    environment: str,
+    data: dict[str, Any],
+    position: int | None = None,
+    timestamp: datetime | None = None,
 ) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "id": event_id,
         "type": event,
-        "timestamp": isoformat(timezone.now()),
+        "timestamp": isoformat(timestamp or timezone.now()),
         "sandbox": environment == SANDBOX,
         "region": region.code,
         "data": data,
     }
+    if position is not None:
+        # The event's place in GET /events: a receiver that was down reads on from here.
+        payload["position"] = position
+    return payload
 
 
 def _check_event_data(event: str, data: dict[str, Any]) -> None:
@@ -160,6 +172,8 @@ def _check_event_data(event: str, data: dict[str, Any]) -> None:
     changed = data.get("changedFields", [])
     if not isinstance(changed, list) or not all(isinstance(n, str) for n in changed):
         raise ValueError("changedFields must be a list of field names")
+    if data.get("source", EVENT_SOURCE_API) not in EventSource.values:
+        raise ValueError(f"source must be one of {EventSource.values}")
 
 
 def _emit(
@@ -168,33 +182,53 @@ def _emit(
     environment: str,
     events: Iterable[tuple[str, dict[str, Any]]],
 ) -> list[Delivery]:
+    """Append the events to the change feed and queue one delivery per matching subscription,
+    each made from its feed row (same id, position and data), all in the caller's
+    transaction."""
     events = list(events)
     for event, data in events:
         _check_event_data(event, data)
     if not events:
         return []
+    rows = feed.feed_append(
+        region=region,
+        environment=environment,
+        events=[
+            feed.NewEvent(
+                type=event,
+                source=data.get("source", EVENT_SOURCE_API),
+                data=data,
+                mutation_id=str(data.get("mutationId") or ""),
+            )
+            for event, data in events
+        ],
+    )
     subscriptions = selectors.subscriptions_for_events(region=region, environment=environment)
     deliveries = []
-    for event, data in events:
-        event_id = str(uuid4())
+    for row in rows:
+        payload = None
         for subscription in subscriptions:
-            if event not in subscription.events:
+            if row.type not in subscription.events:
                 continue
+            payload = payload or _event_payload(
+                event_id=str(row.uuid),
+                event=row.type,
+                region=region,
+                environment=environment,
+                data=feed.event_payload_data(row),
+                position=row.position,
+                timestamp=row.occurred_at,
+            )
             deliveries.append(
                 Delivery(
                     kind=DeliveryKind.EVENT,
                     region=region,
                     environment=environment,
                     subscription=subscription,
-                    event=event,
+                    event=row.type,
+                    feed_event=row,
                     url=subscription.url,
-                    payload=_event_payload(
-                        event_id=event_id,
-                        event=event,
-                        region=region,
-                        environment=environment,
-                        data=data,
-                    ),
+                    payload=payload,
                 )
             )
     Delivery.objects.bulk_create(deliveries)
@@ -245,7 +279,7 @@ def _inline_interaction_events(
 
 def mutation_events(mutation: Any) -> list[tuple[str, dict[str, Any]]]:
     """The webhook events an ended mutation stands for: (event name, data)."""
-    base = {"mutationId": str(mutation.uuid), "source": EVENT_SOURCE_API}
+    base = {"mutationId": str(mutation.uuid), "source": mutation.origin or EVENT_SOURCE_API}
     if mutation.status == "failed":
         error = mutation.error or {}
         return [
@@ -292,7 +326,10 @@ def mutation_events(mutation: Any) -> list[tuple[str, dict[str, Any]]]:
         ]
     if operation == "candidate.unarchive":
         return [
-            ("candidate.updated", {"candidateId": target, "changedFields": ["archived"], **base})
+            (
+                "candidate.unarchived",
+                {"candidateId": target, "changedFields": ["archived"], **base},
+            )
         ]
     if operation == "candidate.delete":
         return [("candidate.deleted", {"candidateId": target, **base})]
@@ -306,7 +343,7 @@ def mutation_events(mutation: Any) -> list[tuple[str, dict[str, Any]]]:
         ]
     if operation == "attachment.add":
         fields = [m for m in ATTACHMENT_MEMBERS if payload.get(m)]
-        return [("candidate.updated", {"candidateId": target, "changedFields": fields, **base})]
+        return [("attachment.added", {"candidateId": target, "changedFields": fields, **base})]
     if operation == "attachment.remove" and result.get("removed"):
         data = {
             "candidateId": target,
@@ -314,8 +351,12 @@ def mutation_events(mutation: Any) -> list[tuple[str, dict[str, Any]]]:
             "attachmentIds": [payload.get("attachmentId")],
             **base,
         }
-        return [("candidate.updated", data)]
-    # interaction.update / interaction.delete have no event type (SPEC 6.3 lists none).
+        return [("attachment.removed", data)]
+    if operation == "interaction.update":
+        fields = sorted(payload.get("fields") or {})
+        return [("interaction.updated", {"interactionId": target, "changedFields": fields, **base})]
+    if operation == "interaction.delete":
+        return [("interaction.deleted", {"interactionId": target, **base})]
     return []
 
 

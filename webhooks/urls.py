@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis
+from . import apis, feed_apis
 
 # The fixed signing-secret paths come before "webhooks/<id>" so they are never read as an id.
 urlpatterns = [
+    path("events", feed_apis.EventFeedApi.as_view(), name="events"),
     path("webhooks", apis.SubscriptionListCreateApi.as_view(), name="webhooks"),
     path(
         "webhooks/signing-secret",

@@ -73,6 +73,8 @@ CELERY_IMPORTS = ("candidates.auth.tasks", "candidates.retention")
 
 # Personal data in mutation payloads and delivery logs is scrubbed after this many days.
 RETENTION_PERSONAL_DATA_DAYS = env.int("RETENTION_PERSONAL_DATA_DAYS", default=30)
+# Change-feed events (GET /events) are kept this many days; an older cursor is a 410.
+EVENT_FEED_RETENTION_DAYS = env.int("EVENT_FEED_RETENTION_DAYS", default=30)
 
 # Every scheduled job, in one place (SPEC 9). Each is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {

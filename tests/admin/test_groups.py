@@ -25,6 +25,7 @@ def test_coordinators_follow_up_candidates_and_watch_the_engine():
     assert _permissions(COORDINATOR) == {
         "regions.view_region",
         "regions.view_customfield",
+        "regions.view_regioncoverage",
         "candidates.view_candidate",
         "candidates.change_candidate",
         "candidates.view_interaction",
@@ -46,6 +47,8 @@ def test_platform_staff_run_everything_but_superuser_powers():
         "regions.change_region",
         "regions.add_customfield",
         "regions.delete_customfield",
+        "regions.add_regioncoverage",
+        "regions.delete_regioncoverage",
         "regions.add_apikey",
         "regions.change_apikey",  # revoke
         "candidates.delete_candidate",  # queued for the engine

@@ -275,6 +275,8 @@ def test_a_region_created_by_platform_staff_stays_visible_to_them(platform_clien
             "retention_months": "24",
             "custom_fields-TOTAL_FORMS": "0",
             "custom_fields-INITIAL_FORMS": "0",
+            "coverage-TOTAL_FORMS": "0",
+            "coverage-INITIAL_FORMS": "0",
             "api_keys-TOTAL_FORMS": "0",
             "api_keys-INITIAL_FORMS": "0",
         },

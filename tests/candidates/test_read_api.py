@@ -142,6 +142,7 @@ def test_get_candidate_with_interactions_and_custom_fields(region_client, ada):
         performed_at=T0 + timedelta(hours=1),
         duration_minutes=15,
         airtable_created_at=T0 + timedelta(hours=2),
+        airtable_modified_at=T0 + timedelta(hours=3),
     )
     response = region_client.get(
         f"/api/v2/candidates/{ada.record_id}?includeInteractions=true&includeCustomFields=1"
@@ -161,6 +162,7 @@ def test_get_candidate_with_interactions_and_custom_fields(region_client, ada):
                 "performedAt": "2025-03-01T10:30:00Z",
                 "durationMinutes": 15,
                 "createdAt": "2025-03-01T11:30:00Z",
+                "updatedAt": "2025-03-01T12:30:00Z",
             }
         ],
     }
@@ -302,12 +304,44 @@ def test_phase_and_updated_since_filters(region_client, region):
     ) == {new.record_id, working.record_id}
 
 
+def test_created_since_filter(region_client, region):
+    CandidateFactory(region=region, airtable_created_at=T0)
+    later = CandidateFactory(region=region, airtable_created_at=T0 + timedelta(days=1))
+    since = region_client.get("/api/v2/candidates?createdSince=2025-03-01T12:00:00Z")
+    assert _page_ids(since) == [later.record_id]
+
+
+def test_interaction_list_since_filters(region_client, ada):
+    old = InteractionFactory(
+        candidate=ada,
+        airtable_created_at=T0,
+        airtable_modified_at=T0 + timedelta(days=3),
+    )
+    new = InteractionFactory(
+        candidate=ada,
+        airtable_created_at=T0 + timedelta(days=1),
+        airtable_modified_at=T0 + timedelta(days=1),
+    )
+    url = f"/api/v2/candidates/{ada.record_id}/interactions"
+    assert _page_ids(region_client.get(f"{url}?createdSince=2025-03-02T00:00:00Z")) == [
+        new.record_id
+    ]
+    assert _page_ids(region_client.get(f"{url}?updatedSince=2025-03-03T00:00:00Z")) == [
+        old.record_id
+    ]
+    bad = region_client.get(f"{url}?updatedSince=soon")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "updatedSince"
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "phase=gepensioneerd",
         "updatedSince=yesterday",
         "updatedSince=2025-13-01T00:00:00Z",
+        "createdSince=gisteren",
+        "createdSince=9999-12-31T23:59:59-19:13",
         "includeArchived=yes",
         "includeInteractions=maybe",
         "includeCustomFields=2",
@@ -382,6 +416,7 @@ def test_interactions_list_and_detail(region_client, ada):
             "performedAt": one.performed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "durationMinutes": one.duration_minutes,
             "createdAt": "2025-03-01T09:30:00Z",
+            "updatedAt": "2025-03-01T09:30:00Z",
         },
         "meta": {"requestId": response["x-request-id"], "sandbox": False},
     }

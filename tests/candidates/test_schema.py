@@ -543,6 +543,8 @@ def test_schema_follows_custom_fields_edited_in_the_admin(admin_client, region):
             "custom_fields-0-airtable_column": "Utrecht: Vak",
             "custom_fields-0-position": "0",
             "custom_fields-0-description": "",
+            "coverage-TOTAL_FORMS": "0",
+            "coverage-INITIAL_FORMS": "0",
             "api_keys-TOTAL_FORMS": "0",
             "api_keys-INITIAL_FORMS": "0",
             "api_keys-MIN_NUM_FORMS": "0",

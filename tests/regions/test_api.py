@@ -19,6 +19,7 @@ def test_regions_me_whole_body(region_client, region):
             "code": "utrecht",
             "name": "Onderwijsregio Utrecht",
             "contactEmail": "contact@utrecht.example.nl",
+            "website": "",
             "active": True,
             "retentionMonths": 24,
             "createdAt": region.created_at.isoformat().replace("+00:00", "Z"),

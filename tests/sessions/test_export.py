@@ -120,6 +120,7 @@ def test_export_holds_every_record_of_the_person_and_nothing_else(histories, log
                 "performedAt": "2025-03-03T09:30:00Z",
                 "durationMinutes": 20,
                 "createdAt": "2025-03-03T09:30:00Z",
+                "updatedAt": "2025-03-03T09:30:00Z",
             }
         ],
     }

@@ -309,7 +309,8 @@ def test_old_access_log_rows_and_expired_codes_and_sessions_are_deleted(region):
 
     assert out.getvalue().strip() == (
         "retention: scrubbed 0 mutations (0 attempts) and 0 deliveries (0 attempts); queued 0 "
-        "archive mutations for stale candidates; deleted 1 access-log rows, 1 codes and "
+        "archive mutations for stale candidates; deleted 0 feed events, 1 access-log rows, "
+        "1 codes and "
         "1 sessions"
     )
     assert list(CandidateAccessLog.objects.values_list("record_id", flat=True)) == ["recNew"]

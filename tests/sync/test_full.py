@@ -42,7 +42,9 @@ def test_a_record_deleted_in_airtable_disappears_and_is_announced(region, staff,
     assert not SyncRunRecord.objects.exists()  # the run's listing is cleaned up
 
 
-def test_an_interaction_deleted_in_airtable_disappears(region, staff, sync):
+def test_an_interaction_deleted_in_airtable_disappears_and_is_announced(
+    region, staff, sync, events
+):
     person = staff.create("Kandidaten", {"Naam": "Bram", "Regio": "utrecht"})
     note = staff.create("Interacties", {"Type": "Telefonisch", "Kandidaat": [person["id"]]})
     sync()
@@ -52,6 +54,13 @@ def test_an_interaction_deleted_in_airtable_disappears(region, staff, sync):
 
     assert Candidate.objects.count() == 1
     assert not Interaction.objects.exists()
+    assert events == [
+        (
+            "interaction.deleted",
+            "utrecht",
+            {"interactionId": note["id"], "candidateId": person["id"], "source": "airtable"},
+        )
+    ]
 
 
 def test_drift_is_repaired_quietly(region, staff, sync, events, listings):

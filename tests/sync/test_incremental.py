@@ -165,19 +165,18 @@ def test_staff_archiving_is_announced_as_archived(region_client, run_engine, sta
     candidate = _create(region_client, run_engine)
     sync()
     staff.update("Kandidaten", candidate.record_id, {"Gearchiveerd": True})
-
+    sync()
+    staff.update("Kandidaten", candidate.record_id, {"Gearchiveerd": False})
     sync()
 
+    data = {
+        "candidateId": candidate.record_id,
+        "changedFields": ["archived"],
+        "source": "airtable",
+    }
     assert events == [
-        (
-            "candidate.archived",
-            "utrecht",
-            {
-                "candidateId": candidate.record_id,
-                "changedFields": ["archived"],
-                "source": "airtable",
-            },
-        )
+        ("candidate.archived", "utrecht", data),
+        ("candidate.unarchived", "utrecht", data),
     ]
 
 

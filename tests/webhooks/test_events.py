@@ -82,6 +82,7 @@ def test_created_candidate_event_carries_ids_and_field_names_only(
         "timestamp": created["timestamp"],
         "sandbox": False,
         "region": "utrecht",
+        "position": 1,
         "data": {
             "candidateId": record_id,
             "changedFields": ["city", "email", "name", "phase", "phone", "privacyConsent"],
@@ -153,7 +154,7 @@ def test_each_operation_emits_its_event(region_client, subscription, receiver, r
             {"candidateId": record_id, "changedFields": ["archived"], **last(archive)},
         ),
         (
-            "candidate.updated",
+            "candidate.unarchived",
             {"candidateId": record_id, "changedFields": ["archived"], **last(unarchive)},
         ),
     ]
@@ -167,15 +168,25 @@ def test_each_operation_emits_its_event(region_client, subscription, receiver, r
     )
     run_engine()
     mutation.refresh_from_db()
+    interaction_id = mutation.result["recordIds"][0]
     assert _data(_events(receiver)) == [
         (
             "interaction.created",
-            {
-                "interactionId": mutation.result["recordIds"][0],
-                "candidateId": record_id,
-                **last(mutation),
-            },
+            {"interactionId": interaction_id, "candidateId": record_id, **last(mutation)},
         )
+    ]
+
+    interaction_url = f"/api/v2/interactions/{interaction_id}"
+    update = _accept(region_client.patch(interaction_url, {"subject": "Bel"}, format="json"))
+    run_engine()
+    delete = _accept(region_client.delete(interaction_url))
+    run_engine()
+    assert _data(_events(receiver)) == [
+        (
+            "interaction.updated",
+            {"interactionId": interaction_id, "changedFields": ["subject"], **last(update)},
+        ),
+        ("interaction.deleted", {"interactionId": interaction_id, **last(delete)}),
     ]
 
     mutation = _accept(region_client.delete(url))
