@@ -10,6 +10,7 @@ import pytest
 
 from candidates.models import Candidate
 from mutations.models import Mutation
+from tests.clock import next_whole_second
 from tests.sync.conftest import Staff
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +173,8 @@ def test_several_matches_the_oldest_wins_and_the_result_names_them_all(
         "Kandidaten",
         {"Naam": "A1", "E-mail": "anna@example.nl", "Telefoon": "0612345678", "Regio": "utrecht"},
     )
+    # createdTime has whole seconds (as on Airtable): make "older" strictly older.
+    next_whole_second()
     newer = staff.create(
         "Kandidaten", {"Naam": "A2", "E-mail": "ANNA@example.nl", "Regio": "utrecht"}
     )
