@@ -27,8 +27,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin, TabularInline
 
-from config.admin_site import ReadOnlyAdminMixin
+from config.admin_display import colour_label, label, pretty_json
+from config.admin_mixins import ReadOnlyAdminMixin
+from config.api.environment import PRODUCTION, SANDBOX
 from config.api.errors import ValidationFailed
 from mutations.models import ACTIVE_STATUSES, Mutation
 from regions.admin import RegionAdmin
@@ -36,6 +39,8 @@ from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixi
 from regions.models import Region
 
 from .fields import (
+    OTHER_PHASE_COLOUR,
+    PHASE_COLOURS,
     PHASES,
     PRIOR_EDUCATION,
     QUALIFICATIONS,
@@ -155,7 +160,7 @@ class CandidateChangeForm(forms.ModelForm):
         return cleaned
 
 
-class _ReadOnlyInline(RegionScopedInlineMixin, admin.TabularInline):
+class _ReadOnlyInline(RegionScopedInlineMixin, TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -219,20 +224,53 @@ def _queued_message(mutations: list[Mutation]) -> SafeString:
     )
 
 
+class EnvironmentFilter(admin.SimpleListFilter):
+    """Production unless staff switch to the sandbox: the two never mix in one list."""
+
+    title = _("environment")
+    parameter_name = "environment"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [(PRODUCTION, _("Production")), (SANDBOX, _("Sandbox"))]
+
+    def value(self) -> str:
+        value = super().value()
+        return value if value in (PRODUCTION, SANDBOX) else PRODUCTION
+
+    def choices(self, changelist: Any) -> Any:
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> Any:
+        return queryset.filter(environment=self.value())
+
+
+def phase_label(phase: str) -> SafeString:
+    background, colour = PHASE_COLOURS.get(phase, OTHER_PHASE_COLOUR)
+    return colour_label(phase or _("(no phase)"), background, colour)
+
+
 @admin.register(Candidate)
-class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
     form = CandidateChangeForm
     change_form_template = "admin/candidates/candidate/change_form.html"
+    list_before_template = "admin/candidates/candidate/environment_switch.html"
     list_display = (
-        "name",
+        "name_and_state",
         "email",
-        "phase",
+        "phone",
+        "phase_badge",
+        "source",
         "region",
-        "environment",
-        "archived",
+        "airtable_created_at",
         "airtable_modified_at",
     )
-    list_filter = ("phase", "region", "environment", "archived")
+    list_display_links = ("name_and_state",)
+    list_filter = (EnvironmentFilter, "phase", "region", "archived")
     search_fields = ("=record_id", "name", "email", "phone", "phone_digits")
     search_help_text = _("Name, email, phone number (any notation) or Airtable record id.")
     list_select_related = ("region",)
@@ -328,6 +366,16 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)  # deletion is queued one candidate at a time
         return actions
 
+    @admin.display(description=_("name"), ordering="name")
+    def name_and_state(self, obj: Candidate) -> SafeString:
+        if obj.archived:
+            return format_html("{} {}", obj.name or "–", label(_("Archived"), "muted"))
+        return format_html("{}", obj.name or "–")
+
+    @admin.display(description=_("phase"), ordering="phase")
+    def phase_badge(self, obj: Candidate) -> SafeString:
+        return phase_label(obj.phase)
+
     # --- detail ------------------------------------------------------------------------------
 
     @admin.display(description=_("waiting for Airtable"))
@@ -346,10 +394,7 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("custom fields"))
     def custom_fields_pretty(self, obj: Candidate) -> str:
-        return format_html(
-            "<pre style='white-space:pre-wrap;margin:0'>{}</pre>",
-            json.dumps(obj.custom_fields, indent=2, ensure_ascii=False),
-        )
+        return pretty_json(obj.custom_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # candidates come from the API and from Airtable
@@ -508,7 +553,7 @@ def _cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, ModelAdmin):
     show_full_result_count = False
 
 
@@ -542,7 +587,7 @@ class AttachmentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(CandidateAccessLog)
-class CandidateAccessLogAdmin(admin.ModelAdmin):
+class CandidateAccessLogAdmin(ModelAdmin):
     """Who read which candidate through the API. Superusers only: the log itself says whom a
     region is interested in, so region staff do not see it; nobody edits it."""
 

@@ -5,17 +5,20 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from . import services
 from .admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 from .models import ApiKey, ApiKeyScope, CustomField, Region, StaffMembership
 
 
-class ApiKeyInline(RegionScopedInlineMixin, admin.TabularInline):
+class ApiKeyInline(RegionScopedInlineMixin, TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
@@ -27,7 +30,7 @@ class ApiKeyInline(RegionScopedInlineMixin, admin.TabularInline):
         return False
 
 
-class CustomFieldInline(RegionScopedInlineMixin, admin.TabularInline):
+class CustomFieldInline(RegionScopedInlineMixin, TabularInline):
     # The region's JSON Schema follows these rows on its own: its cache key is derived from
     # their count and latest updated_at (candidates/schema.py), so no hook is needed here.
     model = CustomField
@@ -45,7 +48,7 @@ class CustomFieldInline(RegionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Region)
-class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class RegionAdmin(RegionScopedAdminMixin, ModelAdmin):
     region_lookup = "pk"
     list_display = ("code", "name", "contact_email", "active", "retention_months", "created_at")
     list_filter = ("active",)
@@ -98,7 +101,7 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class ApiKeyAdmin(RegionScopedAdminMixin, ModelAdmin):
     list_display = (
         "name",
         "display_prefix",
@@ -199,7 +202,7 @@ class _SuperuserOnly:
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(_SuperuserOnly, admin.ModelAdmin):
+class StaffMembershipAdmin(_SuperuserOnly, ModelAdmin):
     list_display = ("user", "region", "created_at")
     list_filter = ("region",)
     search_fields = ("user__username", "user__email", "region__code", "region__name")
@@ -207,7 +210,7 @@ class StaffMembershipAdmin(_SuperuserOnly, admin.ModelAdmin):
     list_select_related = ("user", "region")
 
 
-class StaffMembershipInline(_SuperuserOnly, admin.TabularInline):
+class StaffMembershipInline(_SuperuserOnly, TabularInline):
     model = StaffMembership
     extra = 0
     fields = ("region", "created_at")
@@ -221,8 +224,12 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class BackOfficeUserAdmin(UserAdmin):
+class BackOfficeUserAdmin(UserAdmin, ModelAdmin):
     """Django's user admin, plus the regions each staff user is a member of."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
 
     inlines = [*UserAdmin.inlines, StaffMembershipInline]
     list_display = (*UserAdmin.list_display, "region_codes")
@@ -233,3 +240,11 @@ class BackOfficeUserAdmin(UserAdmin):
     @admin.display(description=_("regions"))
     def region_codes(self, user: Any) -> str:
         return ", ".join(m.region.code for m in user.region_memberships.all())
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class BackOfficeGroupAdmin(GroupAdmin, ModelAdmin):
+    """Django's group admin on the back-office theme."""

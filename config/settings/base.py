@@ -4,6 +4,7 @@ from config.env import BASE_DIR, DEBUG, VAR_DIR, env, required
 
 from .airtable import *  # noqa: F403
 from .api import *  # noqa: F403
+from .backoffice import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .engine import *  # noqa: F403
 from .logging import *  # noqa: F403
@@ -17,7 +18,8 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "config.apps.BackOfficeAdminConfig",  # django.contrib.admin with the dashboard site
+    "unfold.apps.BasicAppConfig",  # the theme; before the admin so its templates win
+    "backoffice.apps.BackOfficeAdminConfig",  # django.contrib.admin with the dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -32,6 +34,8 @@ INSTALLED_APPS = [
     "candidates",
     "mutations",
     "webhooks",
+    "django_htmx",
+    "backoffice.apps.BackOfficeConfig",
 ]
 
 MIDDLEWARE = [
@@ -45,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
