@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -22,11 +23,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
 from config.admin_display import colour_label, label, pretty_json
@@ -35,7 +38,11 @@ from config.api.environment import PRODUCTION, SANDBOX
 from config.api.errors import ValidationFailed
 from mutations.models import ACTIVE_STATUSES, Mutation
 from regions.admin import RegionAdmin
-from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+from regions.admin_scoping import (
+    RegionScopedAdminMixin,
+    RegionScopedInlineMixin,
+    staff_region_ids,
+)
 from regions.models import Region
 
 from .fields import (
@@ -156,7 +163,9 @@ class CandidateChangeForm(forms.ModelForm):
         except ValidationFailed as exc:
             for detail in exc.details:
                 name = attribute_name(re.split(r"[.\[]", detail.field, maxsplit=1)[0])
-                self.add_error(name if name in self.fields else None, detail.message)
+                # The API answers in English; a staff form speaks the user's language.
+                message = gettext(detail.message)
+                self.add_error(name if name in self.fields else None, message)
         return cleaned
 
 
@@ -249,6 +258,15 @@ class EnvironmentFilter(admin.SimpleListFilter):
         return queryset.filter(environment=self.value())
 
 
+def readable_phone(phone: str) -> str:
+    """E.164 as people write it (+31 6 12345678); anything else as Airtable holds it."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def phase_label(phase: str) -> SafeString:
     background, colour = PHASE_COLOURS.get(phase, OTHER_PHASE_COLOUR)
     return colour_label(phase or _("(no phase)"), background, colour)
@@ -262,12 +280,12 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
     list_display = (
         "name_and_state",
         "email",
-        "phone",
+        "phone_display",
         "phase_badge",
         "source",
         "region",
-        "airtable_created_at",
-        "airtable_modified_at",
+        "created",
+        "updated",
     )
     list_display_links = ("name_and_state",)
     list_filter = (EnvironmentFilter, "phase", "region", "archived")
@@ -375,6 +393,25 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
     @admin.display(description=_("phase"), ordering="phase")
     def phase_badge(self, obj: Candidate) -> SafeString:
         return phase_label(obj.phase)
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_display(self, obj: Candidate) -> SafeString:
+        return format_html('<span class="bo-nowrap">{}</span>', readable_phone(obj.phone))
+
+    @admin.display(description=_("created"), ordering="airtable_created_at")
+    def created(self, obj: Candidate) -> str:
+        return date_format(timezone.localtime(obj.airtable_created_at), "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("updated"), ordering="airtable_modified_at")
+    def updated(self, obj: Candidate) -> str:
+        return date_format(timezone.localtime(obj.airtable_modified_at), "SHORT_DATETIME_FORMAT")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)
+        region_ids = staff_region_ids(request)
+        if region_ids is not None and len(region_ids) <= 1:
+            return tuple(c for c in columns if c != "region")  # one region: the column says nothing
+        return columns
 
     # --- detail ------------------------------------------------------------------------------
 

@@ -27,42 +27,63 @@ class Mutation(models.Model):
 
     # The auto-incremented key is the acceptance order: later mutations on the same record
     # never overtake earlier ones. The public id (``mutationId``) is the UUID.
-    sequence = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(unique=True, default=uuid4, editable=False)
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="mutations")
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
-    api_key = models.ForeignKey(
-        "regions.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    sequence = models.BigAutoField(primary_key=True, verbose_name=_("sequence"))
+    uuid = models.UUIDField(unique=True, default=uuid4, editable=False, verbose_name=_("UUID"))
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="mutations",
+        verbose_name=_("region"),
     )
-    operation = models.CharField(max_length=40)
-    target_ids = models.JSONField(default=list, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    environment = models.CharField(
+        max_length=10, choices=ENVIRONMENT_CHOICES, verbose_name=_("environment")
+    )
+    api_key = models.ForeignKey(
+        "regions.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
+    )
+    operation = models.CharField(max_length=40, verbose_name=_("operation"))
+    target_ids = models.JSONField(default=list, blank=True, verbose_name=_("target ids"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     # NULL, not "": the unique constraint applies only to mutations that carry a key.
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
-    payload_hash = models.CharField(max_length=64)
-    callback_url = models.URLField(max_length=2000, blank=True)
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=200, null=True, blank=True, verbose_name=_("idempotency key")
+    )
+    payload_hash = models.CharField(max_length=64, verbose_name=_("payload hash"))
+    callback_url = models.URLField(max_length=2000, blank=True, verbose_name=_("callback URL"))
     # Keys of records this mutation touches, kept so a staff retry restores its place in order.
-    ordering_keys = models.JSONField(default=list, blank=True)
+    ordering_keys = models.JSONField(default=list, blank=True, verbose_name=_("ordering keys"))
     # Files staged in Django storage at accept time; deleted once the mutation ends.
-    staged_files = models.JSONField(default=list, blank=True)
+    staged_files = models.JSONField(default=list, blank=True, verbose_name=_("staged files"))
 
     status = models.CharField(
-        max_length=12, choices=MutationStatus.choices, default=MutationStatus.QUEUED
+        max_length=12,
+        choices=MutationStatus.choices,
+        default=MutationStatus.QUEUED,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_owner = models.CharField(max_length=100, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    lease_owner = models.CharField(max_length=100, blank=True, verbose_name=_("lease owner"))
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("lease expires at")
+    )
     # Progress between Airtable requests (which items are done, records returned so far).
-    state = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    error = models.JSONField(null=True, blank=True)
+    state = models.JSONField(default=dict, blank=True, verbose_name=_("state"))
+    result = models.JSONField(null=True, blank=True, verbose_name=_("result"))
+    error = models.JSONField(null=True, blank=True, verbose_name=_("error"))
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    scrubbed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    scrubbed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("scrubbed at"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -97,9 +118,13 @@ class Mutation(models.Model):
 class MutationKey(models.Model):
     """A record (or lookup value) a mutation touches. Mutations sharing a key run in order."""
 
-    mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=300)
-    sequence = models.BigIntegerField()
+    mutation = models.ForeignKey(
+        Mutation, on_delete=models.CASCADE, related_name="keys", verbose_name=_("mutation")
+    )
+    key = models.CharField(max_length=300, verbose_name=_("key"))
+    sequence = models.BigIntegerField(
+        verbose_name=_("sequence"),
+    )
 
     class Meta:
         indexes = [models.Index(fields=["key", "sequence"], name="mutation_key_seq_idx")]
@@ -111,18 +136,24 @@ class MutationKey(models.Model):
 class MutationAttempt(models.Model):
     """One Airtable request made for a mutation (several mutations may share a request)."""
 
-    mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="attempt_log")
-    request_id = models.UUIDField()
-    action = models.CharField(max_length=20)
-    table = models.CharField(max_length=100)
-    record_count = models.PositiveSmallIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    error_kind = models.CharField(max_length=20, blank=True)
-    error_type = models.CharField(max_length=100, blank=True)
-    error_message = models.TextField(blank=True)
-    worker = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    mutation = models.ForeignKey(
+        Mutation, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("mutation")
+    )
+    request_id = models.UUIDField(
+        verbose_name=_("request id"),
+    )
+    action = models.CharField(max_length=20, verbose_name=_("action"))
+    table = models.CharField(max_length=100, verbose_name=_("table"))
+    record_count = models.PositiveSmallIntegerField(default=0, verbose_name=_("record count"))
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("status code")
+    )
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
+    error_kind = models.CharField(max_length=20, blank=True, verbose_name=_("error kind"))
+    error_type = models.CharField(max_length=100, blank=True, verbose_name=_("error type"))
+    error_message = models.TextField(blank=True, verbose_name=_("error message"))
+    worker = models.CharField(max_length=100, blank=True, verbose_name=_("worker"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["created_at"]

@@ -35,6 +35,13 @@ UNFOLD = {
             "950": "oklch(28.2% .091 267.935)",
         },
     },
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("backoffice/favicon.svg"),
+        }
+    ],
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
     "SIDEBAR": {
         "show_search": False,

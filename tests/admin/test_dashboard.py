@@ -65,7 +65,7 @@ def activity(region, other_region):
 
 
 def _svgs(response) -> list[str]:
-    return re.findall(r'<svg class="chart".*?</svg>', response.content.decode(), re.S)
+    return re.findall(r'<svg class="bo-chart".*?</svg>', response.content.decode(), re.S)
 
 
 def _tiles(response) -> dict[str, str]:
@@ -110,9 +110,7 @@ def test_coordinator_dashboard_counts_only_their_regions(
     assert "sync_states" not in page.context
 
 
-def test_the_candidates_tile_agrees_with_the_list_it_links_to(
-    coordinator_client, region, activity
-):
+def test_the_candidates_tile_agrees_with_the_list_it_links_to(coordinator_client, region, activity):
     """The dashboard counted active candidates while the list showed archived ones (and the
     sandbox) too: 26 against 27. The tile now counts what its link lists."""
     page = coordinator_client.get("/admin/")
