@@ -51,7 +51,7 @@ MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=bench --ignore=tests --i
 messages: install
 	command -v xgettext >/dev/null || $(APT_INSTALL) gettext || (apt-get update && $(APT_INSTALL) gettext)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemessages -l nl -l en --no-obsolete $(MESSAGES_IGNORE)
-	$(BIN)/python -c 'import polib; [polib.pofile(f"locale/{l}/LC_MESSAGES/django.po").save_as_mofile(f"locale/{l}/LC_MESSAGES/django.mo") for l in ("nl", "en")]'
+	$(BIN)/python -c 'import polib; [polib.pofile(f"{d}/LC_MESSAGES/django.po").save_as_mofile(f"{d}/LC_MESSAGES/django.mo") for d in ("locale/nl", "locale/en", "locale_vendor/nl")]'
 
 # Benchmarks, fuzzing and drills: programs, not tests (see README and docs/performance.md).
 bench: install

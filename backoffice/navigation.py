@@ -35,3 +35,24 @@ def can_view_regions(request: HttpRequest) -> bool:
 
 def can_view_api_keys(request: HttpRequest) -> bool:
     return _can(request, "regions.view_apikey")
+
+
+def can_view_attachments(request: HttpRequest) -> bool:
+    return _can(request, "candidates.view_attachment")
+
+
+def can_view_users(request: HttpRequest) -> bool:
+    return _can(request, "auth.view_user")
+
+
+def can_view_groups(request: HttpRequest) -> bool:
+    return _can(request, "auth.view_group")
+
+
+def can_view_sync(request: HttpRequest) -> bool:
+    return _can(request, "airtable.view_syncstate")
+
+
+def is_superuser(request: HttpRequest) -> bool:
+    """Memberships and the access log are superuser matters (regions/admin.py, SPEC 7)."""
+    return bool(request.user.is_active and request.user.is_superuser)

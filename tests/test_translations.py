@@ -105,11 +105,14 @@ def test_the_dutch_catalogue_has_no_fuzzy_or_empty_entries(dutch):
     assert dutch.untranslated_entries() == []
 
 
-def test_the_compiled_catalogue_matches_the_po_file(dutch):
-    compiled = {e.msgid: e.msgstr or e.msgstr_plural for e in polib.mofile(str(NL / "django.mo"))}
+@pytest.mark.parametrize("catalogue", [NL, ROOT / "locale_vendor" / "nl" / "LC_MESSAGES"])
+def test_the_compiled_catalogue_matches_the_po_file(catalogue):
+    compiled = {
+        e.msgid: e.msgstr or e.msgstr_plural for e in polib.mofile(str(catalogue / "django.mo"))
+    }
     source = {
         e.msgid: e.msgstr or {int(k): v for k, v in e.msgstr_plural.items()}
-        for e in dutch.translated_entries()
+        for e in polib.pofile(str(catalogue / "django.po")).translated_entries()
     }
     stale = {k: v for k, v in source.items() if compiled.get(k) != v}
     assert stale == {}, "run `make messages` to compile locale/nl/LC_MESSAGES/django.mo"

@@ -45,7 +45,7 @@ UNFOLD = {
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
     "SIDEBAR": {
         "show_search": False,
-        "show_all_applications": True,
+        "show_all_applications": False,
         "navigation": [
             {
                 "title": _("Daily work"),
@@ -112,6 +112,59 @@ UNFOLD = {
                         "icon": "key",
                         "link": reverse_lazy("admin:regions_apikey_changelist"),
                         "permission": f"{_NAV}.can_view_api_keys",
+                    },
+                    {
+                        "title": _("Staff memberships"),
+                        "icon": "badge",
+                        "link": reverse_lazy("admin:regions_staffmembership_changelist"),
+                        "permission": f"{_NAV}.is_superuser",
+                    },
+                    {
+                        "title": _("Users"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                        "permission": f"{_NAV}.can_view_users",
+                    },
+                    {
+                        "title": _("Groups"),
+                        "icon": "shield_person",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": f"{_NAV}.can_view_groups",
+                    },
+                ],
+            },
+            {
+                "title": _("Platform"),
+                "items": [
+                    {
+                        "title": _("Attachments"),
+                        "icon": "attach_file",
+                        "link": reverse_lazy("admin:candidates_attachment_changelist"),
+                        "permission": f"{_NAV}.can_view_attachments",
+                    },
+                    {
+                        "title": _("Candidate access log"),
+                        "icon": "visibility",
+                        "link": reverse_lazy("admin:candidates_candidateaccesslog_changelist"),
+                        "permission": f"{_NAV}.is_superuser",
+                    },
+                    {
+                        "title": _("Sync states"),
+                        "icon": "cloud_sync",
+                        "link": reverse_lazy("admin:airtable_syncstate_changelist"),
+                        "permission": f"{_NAV}.can_view_sync",
+                    },
+                    {
+                        "title": _("Sync runs"),
+                        "icon": "history",
+                        "link": reverse_lazy("admin:airtable_syncrun_changelist"),
+                        "permission": f"{_NAV}.can_view_sync",
+                    },
+                    {
+                        "title": _("Sync locks"),
+                        "icon": "lock",
+                        "link": reverse_lazy("admin:airtable_synclock_changelist"),
+                        "permission": f"{_NAV}.can_view_sync",
                     },
                 ],
             },
