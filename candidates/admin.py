@@ -37,6 +37,7 @@ from config.admin_mixins import ReadOnlyAdminMixin
 from config.api.environment import PRODUCTION, SANDBOX
 from config.api.errors import ValidationFailed
 from mutations.models import ACTIVE_STATUSES, Mutation
+from mutations.registry import operation_label
 from regions.admin import RegionAdmin
 from regions.admin_scoping import (
     RegionScopedAdminMixin,
@@ -426,7 +427,10 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
         return format_html_join(
             mark_safe("<br>"),
             "{} · {} · {}",
-            ((m.operation, m.get_status_display(), _mutation_link(m)) for m in pending),
+            (
+                (operation_label(m.operation), m.get_status_display(), _mutation_link(m))
+                for m in pending
+            ),
         )
 
     @admin.display(description=_("custom fields"))
