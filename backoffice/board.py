@@ -203,7 +203,7 @@ def move_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
                 region=candidate.region, operation="update", payload={"phase": phase}
             )
         except ValidationFailed as exc:
-            error = "; ".join(detail.message for detail in exc.details) or exc.message
+            error = "; ".join(_(detail.message) for detail in exc.details) or exc.message
         else:
             candidate_write_request(
                 candidate=candidate, plan=candidate_update_plan(candidate, fields)
@@ -217,6 +217,8 @@ def move_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
             request,
             _("%(name)s was not moved: %(error)s") % {"name": candidate.name, "error": error},
         )
+    elif phase == candidate.phase:
+        messages.info(request, _("Nothing changed, so nothing was queued."))
     else:
         messages.success(
             request,
