@@ -31,6 +31,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
 
 from config.admin_display import colour_label, label, pretty_json
 from config.admin_mixins import ReadOnlyAdminMixin
@@ -116,18 +121,22 @@ class CandidateChangeForm(forms.ModelForm):
     API would refuse (staff type into Airtable directly) does not block an unrelated edit.
     """
 
-    phase = forms.ChoiceField(required=False)
-    prior_education = forms.ChoiceField(required=False)
-    sectors = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    roles = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    qualifications = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    phase = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget)
+    prior_education = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget)
+    sectors = forms.MultipleChoiceField(
+        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+    roles = forms.MultipleChoiceField(
+        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+    qualifications = forms.MultipleChoiceField(
+        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
 
     class Meta:
         model = Candidate
         fields = tuple(API_NAME_OF)
-        widgets = {
-            name: forms.TextInput(attrs={"class": "vTextField"}) for name in SHORT_TEXT_FIELDS
-        }
+        widgets = {name: UnfoldAdminTextInputWidget for name in SHORT_TEXT_FIELDS}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
