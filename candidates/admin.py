@@ -311,7 +311,7 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
         "record_id",
         "region",
         "environment",
-        "archived",
+        "archived_state",
         "privacy_consent",
         "custom_fields_pretty",
         "airtable_created_at",
@@ -328,7 +328,7 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
                     "record_id",
                     "region",
                     "environment",
-                    "archived",
+                    "archived_state",
                 )
             },
         ),
@@ -399,6 +399,12 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
         if obj.archived:
             return format_html("{} {}", obj.name or "–", label(_("Archived"), "muted"))
         return format_html("{}", obj.name or "–")
+
+    @admin.display(description=_("archived"))
+    def archived_state(self, obj: Candidate) -> SafeString:
+        if obj.archived:
+            return label(_("Archived"), "muted")
+        return label(_("Active"), "success")
 
     @admin.display(description=_("phase"), ordering="phase")
     def phase_badge(self, obj: Candidate) -> SafeString:
