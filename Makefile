@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install chromium run test test-postgres test-sqlite lint bench fuzz drill clean
+.PHONY: install chromium run test test-postgres test-sqlite lint messages bench fuzz drill clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test-postgres: install chromium
 test-sqlite: install chromium
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not postgres_only"
+
+# Translations: extract with GNU gettext (apt-get install gettext), compile with polib, so the
+# app and the test suite (tests/test_translations.py) never need gettext installed.
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=docs --ignore=test-artifacts
+messages: install
+	command -v xgettext >/dev/null || $(APT_INSTALL) gettext || (apt-get update && $(APT_INSTALL) gettext)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemessages -l nl -l en --no-obsolete $(MESSAGES_IGNORE)
+	$(BIN)/python -c 'import polib; [polib.pofile(f"{d}/LC_MESSAGES/django.po").save_as_mofile(f"{d}/LC_MESSAGES/django.mo") for d in ("locale/nl", "locale/en", "locale_vendor/nl")]'
 
 # Benchmarks, fuzzing and drills: programs, not tests (see README and docs/performance.md).
 bench: install

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
-from config.admin_site import ReadOnlyAdminMixin
+from config.admin_mixins import ReadOnlyAdminMixin
 
 from .models import SyncLock, SyncRun, SyncState
 
 
-class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, ModelAdmin):
     pass
 
 

@@ -34,10 +34,14 @@ class SyncState(models.Model):
 
     base_id = models.CharField(_("base"), max_length=BASE_ID_LENGTH)
     table = models.CharField(_("table"), max_length=TABLE_NAME_LENGTH)
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
+    environment = models.CharField(
+        max_length=10, choices=ENVIRONMENT_CHOICES, verbose_name=_("environment")
+    )
     # Every change made before ``watermark`` minus the overlap is in the mirror.
     watermark = models.DateTimeField(_("watermark"), null=True, blank=True)
-    last_mode = models.CharField(max_length=12, choices=SyncMode.choices, blank=True)
+    last_mode = models.CharField(
+        max_length=12, choices=SyncMode.choices, blank=True, verbose_name=_("last mode")
+    )
     last_started_at = models.DateTimeField(_("last run started"), null=True, blank=True)
     last_finished_at = models.DateTimeField(_("last run finished"), null=True, blank=True)
     last_duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
@@ -65,12 +69,17 @@ class SyncRun(models.Model):
     ids it has listed in :class:`SyncRunRecord`) so a crash resumes instead of starting over."""
 
     base_id = models.CharField(_("base"), max_length=BASE_ID_LENGTH)
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
-    mode = models.CharField(max_length=12, choices=SyncMode.choices)
-    status = models.CharField(
-        max_length=10, choices=SyncRunStatus.choices, default=SyncRunStatus.RUNNING
+    environment = models.CharField(
+        max_length=10, choices=ENVIRONMENT_CHOICES, verbose_name=_("environment")
     )
-    owner = models.CharField(max_length=200, blank=True)
+    mode = models.CharField(max_length=12, choices=SyncMode.choices, verbose_name=_("mode"))
+    status = models.CharField(
+        max_length=10,
+        choices=SyncRunStatus.choices,
+        default=SyncRunStatus.RUNNING,
+        verbose_name=_("status"),
+    )
+    owner = models.CharField(max_length=200, blank=True, verbose_name=_("owner"))
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
@@ -81,8 +90,8 @@ class SyncRun(models.Model):
     events = models.PositiveIntegerField(_("events"), default=0)
     # Listings started over: an expired Airtable iterator, or a resumption after a crash.
     restarts = models.PositiveIntegerField(_("restarts"), default=0)
-    cursor = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    cursor = models.JSONField(default=dict, blank=True, verbose_name=_("cursor"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         verbose_name = _("sync run")
@@ -101,8 +110,10 @@ class SyncRunRecord(models.Model):
     """A record id a full reconcile has listed. What is in the mirror but not here once the
     listing is complete was deleted in Airtable. Removed when the run ends."""
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="seen_records")
-    record_id = models.CharField(max_length=RECORD_ID_LENGTH)
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.CASCADE, related_name="seen_records", verbose_name=_("run")
+    )
+    record_id = models.CharField(max_length=RECORD_ID_LENGTH, verbose_name=_("Airtable record id"))
 
     class Meta:
         constraints = [
@@ -118,9 +129,9 @@ class SyncLock(models.Model):
     renewed while the holder works, so a killed holder frees the base when it lapses."""
 
     base_id = models.CharField(_("base"), max_length=BASE_ID_LENGTH, primary_key=True)
-    owner = models.CharField(max_length=200, blank=True)
-    acquired_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    owner = models.CharField(max_length=200, blank=True, verbose_name=_("owner"))
+    acquired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acquired at"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
 
     class Meta:
         verbose_name = _("sync lock")

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -22,20 +23,37 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
 
-from config.admin_site import ReadOnlyAdminMixin
+from config.admin_display import colour_label, label, pretty_json
+from config.admin_mixins import ReadOnlyAdminMixin
+from config.api.environment import PRODUCTION, SANDBOX
 from config.api.errors import ValidationFailed
 from mutations.models import ACTIVE_STATUSES, Mutation
+from mutations.registry import operation_label
 from regions.admin import RegionAdmin
-from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+from regions.admin_scoping import (
+    RegionScopedAdminMixin,
+    RegionScopedInlineMixin,
+    staff_region_ids,
+)
 from regions.models import Region
 
 from .fields import (
+    OTHER_PHASE_COLOUR,
+    PHASE_COLOURS,
     PHASES,
     PRIOR_EDUCATION,
     QUALIFICATIONS,
@@ -103,18 +121,22 @@ class CandidateChangeForm(forms.ModelForm):
     API would refuse (staff type into Airtable directly) does not block an unrelated edit.
     """
 
-    phase = forms.ChoiceField(required=False)
-    prior_education = forms.ChoiceField(required=False)
-    sectors = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    roles = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    qualifications = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    phase = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget)
+    prior_education = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget)
+    sectors = forms.MultipleChoiceField(
+        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+    roles = forms.MultipleChoiceField(
+        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+    qualifications = forms.MultipleChoiceField(
+        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
 
     class Meta:
         model = Candidate
         fields = tuple(API_NAME_OF)
-        widgets = {
-            name: forms.TextInput(attrs={"class": "vTextField"}) for name in SHORT_TEXT_FIELDS
-        }
+        widgets = {name: UnfoldAdminTextInputWidget for name in SHORT_TEXT_FIELDS}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,11 +173,13 @@ class CandidateChangeForm(forms.ModelForm):
         except ValidationFailed as exc:
             for detail in exc.details:
                 name = attribute_name(re.split(r"[.\[]", detail.field, maxsplit=1)[0])
-                self.add_error(name if name in self.fields else None, detail.message)
+                # The API answers in English; a staff form speaks the user's language.
+                message = gettext(detail.message)
+                self.add_error(name if name in self.fields else None, message)
         return cleaned
 
 
-class _ReadOnlyInline(RegionScopedInlineMixin, admin.TabularInline):
+class _ReadOnlyInline(RegionScopedInlineMixin, TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -219,20 +243,62 @@ def _queued_message(mutations: list[Mutation]) -> SafeString:
     )
 
 
+class EnvironmentFilter(admin.SimpleListFilter):
+    """Production unless staff switch to the sandbox: the two never mix in one list."""
+
+    title = _("environment")
+    parameter_name = "environment"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [(PRODUCTION, _("Production")), (SANDBOX, _("Sandbox"))]
+
+    def value(self) -> str:
+        value = super().value()
+        return value if value in (PRODUCTION, SANDBOX) else PRODUCTION
+
+    def choices(self, changelist: Any) -> Any:
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> Any:
+        return queryset.filter(environment=self.value())
+
+
+def readable_phone(phone: str) -> str:
+    """E.164 as people write it (+31 6 12345678); anything else as Airtable holds it."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phase_label(phase: str) -> SafeString:
+    background, colour = PHASE_COLOURS.get(phase, OTHER_PHASE_COLOUR)
+    return colour_label(phase or _("(no phase)"), background, colour)
+
+
 @admin.register(Candidate)
-class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
     form = CandidateChangeForm
     change_form_template = "admin/candidates/candidate/change_form.html"
+    list_before_template = "admin/candidates/candidate/environment_switch.html"
     list_display = (
-        "name",
+        "name_and_state",
         "email",
-        "phase",
+        "phone_display",
+        "phase_badge",
+        "source",
         "region",
-        "environment",
-        "archived",
-        "airtable_modified_at",
+        "created",
+        "updated",
     )
-    list_filter = ("phase", "region", "environment", "archived")
+    list_display_links = ("name_and_state",)
+    list_filter = (EnvironmentFilter, "phase", "region", "archived")
     search_fields = ("=record_id", "name", "email", "phone", "phone_digits")
     search_help_text = _("Name, email, phone number (any notation) or Airtable record id.")
     list_select_related = ("region",)
@@ -245,7 +311,7 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "record_id",
         "region",
         "environment",
-        "archived",
+        "archived_state",
         "privacy_consent",
         "custom_fields_pretty",
         "airtable_created_at",
@@ -262,7 +328,7 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
                     "record_id",
                     "region",
                     "environment",
-                    "archived",
+                    "archived_state",
                 )
             },
         ),
@@ -328,6 +394,41 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)  # deletion is queued one candidate at a time
         return actions
 
+    @admin.display(description=_("name"), ordering="name")
+    def name_and_state(self, obj: Candidate) -> SafeString:
+        if obj.archived:
+            return format_html("{} {}", obj.name or "–", label(_("Archived"), "muted"))
+        return format_html("{}", obj.name or "–")
+
+    @admin.display(description=_("archived"))
+    def archived_state(self, obj: Candidate) -> SafeString:
+        if obj.archived:
+            return label(_("Archived"), "muted")
+        return label(_("Active"), "success")
+
+    @admin.display(description=_("phase"), ordering="phase")
+    def phase_badge(self, obj: Candidate) -> SafeString:
+        return phase_label(obj.phase)
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_display(self, obj: Candidate) -> SafeString:
+        return format_html('<span class="bo-nowrap">{}</span>', readable_phone(obj.phone))
+
+    @admin.display(description=_("created"), ordering="airtable_created_at")
+    def created(self, obj: Candidate) -> str:
+        return date_format(timezone.localtime(obj.airtable_created_at), "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("updated"), ordering="airtable_modified_at")
+    def updated(self, obj: Candidate) -> str:
+        return date_format(timezone.localtime(obj.airtable_modified_at), "SHORT_DATETIME_FORMAT")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)
+        region_ids = staff_region_ids(request)
+        if region_ids is not None and len(region_ids) <= 1:
+            return tuple(c for c in columns if c != "region")  # one region: the column says nothing
+        return columns
+
     # --- detail ------------------------------------------------------------------------------
 
     @admin.display(description=_("waiting for Airtable"))
@@ -341,15 +442,15 @@ class CandidateAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         return format_html_join(
             mark_safe("<br>"),
             "{} · {} · {}",
-            ((m.operation, m.get_status_display(), _mutation_link(m)) for m in pending),
+            (
+                (operation_label(m.operation), m.get_status_display(), _mutation_link(m))
+                for m in pending
+            ),
         )
 
     @admin.display(description=_("custom fields"))
     def custom_fields_pretty(self, obj: Candidate) -> str:
-        return format_html(
-            "<pre style='white-space:pre-wrap;margin:0'>{}</pre>",
-            json.dumps(obj.custom_fields, indent=2, ensure_ascii=False),
-        )
+        return pretty_json(obj.custom_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # candidates come from the API and from Airtable
@@ -516,7 +617,7 @@ def export_cell(value: object) -> str:
     return text
 
 
-class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, ModelAdmin):
     show_full_result_count = False
 
 
@@ -550,7 +651,7 @@ class AttachmentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(CandidateAccessLog)
-class CandidateAccessLogAdmin(admin.ModelAdmin):
+class CandidateAccessLogAdmin(ModelAdmin):
     """Who read which candidate through the API. Superusers only: the log itself says whom a
     region is interested in, so region staff do not see it; nobody edits it."""
 

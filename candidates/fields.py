@@ -31,6 +31,18 @@ DEFAULT_PHASE = "nieuw"
 # the engine at the moment it creates a record (a create, or an upsert that matched nobody),
 # never to an existing record (SPEC 5.5).
 CREATE_DEFAULTS: dict[str, object] = {"phase": DEFAULT_PHASE}
+# One colour per phase from the Okabe-Ito palette, distinguishable with every common form of
+# colour blindness; the back office always prints the phase name on it too. (background, text)
+PHASE_COLOURS: dict[str, tuple[str, str]] = {
+    "nieuw": ("#56B4E9", "#000000"),
+    "matchen": ("#E69F00", "#000000"),
+    "oriënteren": ("#CC79A7", "#000000"),
+    "voorbereiden": ("#F0E442", "#000000"),
+    "in opleiding": ("#0072B2", "#FFFFFF"),
+    "werkzaam": ("#009E73", "#000000"),
+    "uitgestroomd": ("#5F5F5F", "#FFFFFF"),
+}
+OTHER_PHASE_COLOUR = ("#D55E00", "#000000")  # a value Airtable holds that the catalogue lacks
 SECTORS = (
     "Primair onderwijs",
     "Voortgezet onderwijs",

@@ -23,16 +23,27 @@ _LISTING_ORDER = ["airtable_created_at", "record_id"]
 
 class Candidate(models.Model):
     record_id = models.CharField(_("Airtable record id"), max_length=RECORD_ID_LENGTH)
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    environment = models.CharField(
+        max_length=10,
+        choices=ENVIRONMENT_CHOICES,
+        default=PRODUCTION,
+        verbose_name=_("environment"),
+    )
     # Not indexed alone: every composite index below starts with the region.
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="candidates", db_index=False
+        Region,
+        on_delete=models.PROTECT,
+        related_name="candidates",
+        db_index=False,
+        verbose_name=_("region"),
     )
 
     name = models.TextField(_("name"), blank=True)
     email = models.TextField(_("email"), blank=True, help_text=_("Stored lower-cased."))
     phone = models.TextField(_("phone"), blank=True, help_text=_("E.164 when it parses."))
-    phone_digits = models.CharField(max_length=32, blank=True, editable=False)
+    phone_digits = models.CharField(
+        max_length=32, blank=True, editable=False, verbose_name=_("phone digits")
+    )
     privacy_consent = models.BooleanField(_("privacy consent"), default=False)
     phase = models.TextField(_("phase"), blank=True)
     sectors = models.JSONField(_("sectors"), default=list, blank=True)
@@ -52,7 +63,9 @@ class Candidate(models.Model):
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     archived = models.BooleanField(_("archived"), default=False)
 
-    mutation_key = models.TextField(blank=True, help_text=_("Airtable's 'API Mutation Key'."))
+    mutation_key = models.TextField(
+        blank=True, help_text=_("Airtable's 'API Mutation Key'."), verbose_name=_("mutation key")
+    )
     airtable_created_at = models.DateTimeField(_("created in Airtable"))
     airtable_modified_at = models.DateTimeField(_("last modified in Airtable"))
     mirrored_at = models.DateTimeField(_("mirrored"), default=timezone.now)
@@ -85,13 +98,26 @@ class Candidate(models.Model):
 
 class Interaction(models.Model):
     record_id = models.CharField(_("Airtable record id"), max_length=RECORD_ID_LENGTH)
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    environment = models.CharField(
+        max_length=10,
+        choices=ENVIRONMENT_CHOICES,
+        default=PRODUCTION,
+        verbose_name=_("environment"),
+    )
     # Follows the candidate's region; kept here so reads are scoped without a join.
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="interactions", db_index=False
+        Region,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        db_index=False,
+        verbose_name=_("region"),
     )
     candidate = models.ForeignKey(
-        Candidate, on_delete=models.CASCADE, related_name="interactions", db_index=False
+        Candidate,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        db_index=False,
+        verbose_name=_("candidate"),
     )
 
     type = models.TextField(_("type"), blank=True)
@@ -102,7 +128,7 @@ class Interaction(models.Model):
     performed_at = models.DateTimeField(_("performed at"), null=True, blank=True)
     duration_minutes = models.IntegerField(_("duration (minutes)"), null=True, blank=True)
 
-    mutation_key = models.TextField(blank=True)
+    mutation_key = models.TextField(blank=True, verbose_name=_("mutation key"))
     airtable_created_at = models.DateTimeField(_("created in Airtable"))
     airtable_modified_at = models.DateTimeField(_("last modified in Airtable"))
     mirrored_at = models.DateTimeField(_("mirrored"), default=timezone.now)
@@ -137,15 +163,21 @@ class AttachmentField(models.TextChoices):
 
 class Attachment(models.Model):
     candidate = models.ForeignKey(
-        Candidate, on_delete=models.CASCADE, related_name="attachments", db_index=False
+        Candidate,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        db_index=False,
+        verbose_name=_("candidate"),
     )
-    attachment_id = models.CharField(max_length=RECORD_ID_LENGTH)
-    field = models.CharField(max_length=20, choices=AttachmentField.choices)
-    filename = models.TextField(blank=True)
-    content_type = models.TextField(blank=True)
-    size = models.BigIntegerField(null=True, blank=True)
-    url = models.TextField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    attachment_id = models.CharField(max_length=RECORD_ID_LENGTH, verbose_name=_("attachment id"))
+    field = models.CharField(
+        max_length=20, choices=AttachmentField.choices, verbose_name=_("field")
+    )
+    filename = models.TextField(blank=True, verbose_name=_("filename"))
+    content_type = models.TextField(blank=True, verbose_name=_("content type"))
+    size = models.BigIntegerField(null=True, blank=True, verbose_name=_("size"))
+    url = models.TextField(blank=True, verbose_name=_("URL"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("attachment")
@@ -173,18 +205,35 @@ class VerificationCode(models.Model):
     """
 
     email = models.TextField(_("email"), help_text=_("Lower-cased, as typed in the form."))
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    environment = models.CharField(
+        max_length=10,
+        choices=ENVIRONMENT_CHOICES,
+        default=PRODUCTION,
+        verbose_name=_("environment"),
+    )
     region = models.ForeignKey(
-        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+        Region,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("region"),
     )
     # HMAC-SHA256 (hex) of the code; empty until a code was issued, and for unknown emails.
-    code_hash = models.CharField(max_length=64, blank=True, editable=False)
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField()
-    issued_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    invalidated_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("code hash")
+    )
+    failed_attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("failed attempts"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    expires_at = models.DateTimeField(
+        verbose_name=_("expires at"),
+    )
+    issued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("issued at"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
+    invalidated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("invalidated at"))
 
     class Meta:
         verbose_name = _("verification code")
@@ -204,12 +253,25 @@ class CandidateSession(models.Model):
     """A bearer session of one person (an email address), across regions. The token is stored
     only as its SHA-256 hash; logging out deletes the row."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID")
+    )
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("token hash")
+    )
     email = models.TextField(_("email"))
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField()
+    environment = models.CharField(
+        max_length=10,
+        choices=ENVIRONMENT_CHOICES,
+        default=PRODUCTION,
+        verbose_name=_("environment"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    expires_at = models.DateTimeField(
+        verbose_name=_("expires at"),
+    )
 
     class Meta:
         verbose_name = _("candidate session")
@@ -226,9 +288,16 @@ class CandidateAccessLog(models.Model):
     Holds ids only — never request bodies or query values such as an email searched for.
     """
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
     route = models.CharField(_("route"), max_length=100)
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES, default=PRODUCTION)
+    environment = models.CharField(
+        max_length=10,
+        choices=ENVIRONMENT_CHOICES,
+        default=PRODUCTION,
+        verbose_name=_("environment"),
+    )
     record_id = models.CharField(_("candidate record id"), max_length=RECORD_ID_LENGTH)
     # Plain ids rather than foreign keys: the log must outlive revoked keys and ended sessions.
     region_id = models.UUIDField(_("acting region"), null=True, blank=True)

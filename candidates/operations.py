@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from mutations.models import Mutation, MutationStatus
 from mutations.registry import register_operation
 from mutations.services import mutation_cancel
@@ -594,6 +596,21 @@ HANDLERS = {
 }
 
 
+LABELS = {
+    "candidate.create": _("Create candidate"),
+    "candidate.upsert": _("Create or update candidate"),
+    "candidate.update": _("Update candidate"),
+    "candidate.archive": _("Archive candidate"),
+    "candidate.unarchive": _("Unarchive candidate"),
+    "candidate.delete": _("Delete candidate"),
+    "interaction.create": _("Add interaction"),
+    "interaction.update": _("Update interaction"),
+    "interaction.delete": _("Delete interaction"),
+    "attachment.add": _("Add attachment"),
+    "attachment.remove": _("Remove attachment"),
+}
+
+
 def register_operations() -> None:
     for name, handler in HANDLERS.items():
-        register_operation(name, handler)
+        register_operation(name, handler, LABELS[name])

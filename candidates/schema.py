@@ -36,6 +36,7 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db.models import Count, Max
+from django.utils.translation import gettext_noop  # marks API messages the admin translates
 from jsonschema import Draft202012Validator
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import ValidationError as SchemaError
@@ -105,20 +106,22 @@ DATETIME_PATTERN = (
 )
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 PATTERN_MESSAGES = {
-    EMAIL_PATTERN: "Not a valid email address.",
-    PHONE_PATTERN: "Not a valid phone number: use 06 12345678, +31 6 12345678 or 0031612345678.",
-    POSTCODE_PATTERN: "Not a valid Dutch postcode (1234 AB).",
-    HTTP_URL_PATTERN: "Not a valid http(s) URL.",
-    HTTPS_URL_PATTERN: "Not a valid https URL.",
-    DATETIME_PATTERN: "Not a valid date-time (RFC 3339, e.g. 2025-01-31T14:00:00Z).",
-    BASE64_PATTERN: "Not valid base64 (standard alphabet, padded, no line breaks).",
+    EMAIL_PATTERN: gettext_noop("Not a valid email address."),
+    PHONE_PATTERN: gettext_noop(
+        "Not a valid phone number: use 06 12345678, +31 6 12345678 or 0031612345678."
+    ),
+    POSTCODE_PATTERN: gettext_noop("Not a valid Dutch postcode (1234 AB)."),
+    HTTP_URL_PATTERN: gettext_noop("Not a valid http(s) URL."),
+    HTTPS_URL_PATTERN: gettext_noop("Not a valid https URL."),
+    DATETIME_PATTERN: gettext_noop("Not a valid date-time (RFC 3339, e.g. 2025-01-31T14:00:00Z)."),
+    BASE64_PATTERN: gettext_noop("Not valid base64 (standard alphabet, padded, no line breaks)."),
 }
 PHONE_NOT_VALID = "Not a valid phone number for its country."
 FORMAT_MESSAGES = {
-    "email": "Not a valid email address.",
-    "date": "Not a valid date (YYYY-MM-DD).",
+    "email": gettext_noop("Not a valid email address."),
+    "date": gettext_noop("Not a valid date (YYYY-MM-DD)."),
     "date-time": PATTERN_MESSAGES[DATETIME_PATTERN],
-    "uri": "Not a valid URL.",
+    "uri": gettext_noop("Not a valid URL."),
 }
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 # The validator stops looking after this many violations (an answer lists at most
@@ -529,9 +532,13 @@ def _message(error: SchemaError) -> str:
         case "format":
             return FORMAT_MESSAGES.get(value, error.message)
         case "pattern":
-            return PATTERN_MESSAGES.get(value, "Has the wrong format.")
+            return PATTERN_MESSAGES.get(value, gettext_noop("Has the wrong format."))
         case "minLength":
-            return "Must not be empty." if value == 1 else f"Must be at least {value} characters."
+            return (
+                gettext_noop("Must not be empty.")
+                if value == 1
+                else f"Must be at least {value} characters."
+            )
         case "maxLength":
             return f"Must be at most {value} characters."
         case "minItems":
@@ -539,13 +546,13 @@ def _message(error: SchemaError) -> str:
         case "maxItems":
             return f"Must have at most {value} items."
         case "uniqueItems":
-            return "Must not repeat an item."
+            return gettext_noop("Must not repeat an item.")
         case "minimum":
             return f"Must be at least {value}."
         case "maximum":
             return f"Must be at most {value}."
         case "minProperties":
-            return "Send at least one field."
+            return gettext_noop("Send at least one field.")
         case "anyOf" if not error.absolute_path:
             return "Send at least one file in " + " or ".join(ATTACHMENT_MEMBERS) + "."
     return error.message

@@ -1,23 +1,29 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
 
+from config.admin_display import error_text, label, pretty_json
+from config.admin_mixins import ViewOnlyDetailMixin
 from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 
 from . import services
 from .models import Mutation, MutationAttempt, MutationStatus
+from .registry import operation_label
 
 
-class MutationAttemptInline(RegionScopedInlineMixin, admin.TabularInline):
+class MutationAttemptInline(RegionScopedInlineMixin, TabularInline):
     model = MutationAttempt
     extra = 0
     can_delete = False
@@ -41,18 +47,30 @@ class MutationAttemptInline(RegionScopedInlineMixin, admin.TabularInline):
         return False
 
 
+STATUS_TONES = {
+    MutationStatus.QUEUED: "info",
+    MutationStatus.PROCESSING: "warning",
+    MutationStatus.SUCCEEDED: "success",
+    MutationStatus.FAILED: "danger",
+    MutationStatus.CANCELLED: "muted",
+}
+
+
+def mutation_status_label(mutation: Mutation) -> SafeString:
+    return label(mutation.get_status_display(), STATUS_TONES.get(mutation.status, "muted"))
+
+
 @admin.register(Mutation)
-class MutationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class MutationAdmin(ViewOnlyDetailMixin, RegionScopedAdminMixin, ModelAdmin):
     list_display = (
-        "uuid",
-        "operation",
+        "short_id",
+        "operation_name",
         "status_badge",
-        "region",
-        "environment",
         "attempts",
-        "created_at",
-        "finished_at",
+        "age",
+        "region",
     )
+    list_display_links = ("short_id", "operation_name")
     list_filter = ("status", "operation", "environment", "region")
     search_fields = ("=uuid", "=idempotency_key", "target_ids")
     date_hierarchy = "created_at"
@@ -66,7 +84,7 @@ class MutationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "uuid",
-                    "operation",
+                    "operation_name",
                     "status",
                     "region",
                     "environment",
@@ -96,7 +114,7 @@ class MutationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = (
         "uuid",
-        "operation",
+        "operation_name",
         "status",
         "region",
         "environment",
@@ -123,26 +141,29 @@ class MutationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the mutation log is the audit trail
 
+    @admin.display(description=_("id"), ordering="sequence")
+    def short_id(self, obj: Mutation) -> SafeString:
+        return format_html('<code title="{}">{}</code>', obj.uuid, str(obj.uuid)[:8])
+
+    @admin.display(description=_("operation"), ordering="operation")
+    def operation_name(self, obj: Mutation) -> str:
+        return operation_label(obj.operation)
+
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Mutation) -> str:
-        colours = {
-            MutationStatus.SUCCEEDED: "#1a7f37",
-            MutationStatus.FAILED: "#cf222e",
-            MutationStatus.PROCESSING: "#9a6700",
-            MutationStatus.CANCELLED: "#6e7781",
-        }
+        return mutation_status_label(obj)
+
+    @admin.display(description=_("age"), ordering="-created_at")
+    def age(self, obj: Mutation) -> str:
         return format_html(
-            '<strong style="color:{}">{}</strong>',
-            colours.get(obj.status, "#0969da"),
-            obj.get_status_display(),
+            '<span title="{}">{}</span>',
+            date_format(timezone.localtime(obj.created_at), "DATETIME_FORMAT"),
+            _("%(age)s ago") % {"age": timesince(obj.created_at)},
         )
 
     @staticmethod
     def _pretty(value: Any) -> str:
-        return format_html(
-            "<pre style='white-space:pre-wrap'>{}</pre>",
-            json.dumps(value, indent=2, ensure_ascii=False, default=str),
-        )
+        return pretty_json(value)
 
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj: Mutation) -> str:
@@ -154,7 +175,9 @@ class MutationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("error"))
     def error_pretty(self, obj: Mutation) -> str:
-        return self._pretty(obj.error)
+        if not obj.error:
+            return self._pretty(obj.error)
+        return format_html("<p>{}</p>{}", error_text(obj.error), self._pretty(obj.error))
 
     @admin.display(description=_("callback deliveries"))
     def callback_deliveries_links(self, obj: Mutation) -> str:

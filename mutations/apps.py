@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # Pools whose workers are separate processes (or the one process itself). Thread and green
 # thread pools would run several engine loops under one worker identity and share the
@@ -11,6 +12,7 @@ PROCESS_POOLS = frozenset({"prefork", "processes", "solo"})
 
 
 class MutationsConfig(AppConfig):
+    verbose_name = _("Mutation Engine")
     name = "mutations"
     default_auto_field = "django.db.models.BigAutoField"
 

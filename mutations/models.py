@@ -27,58 +27,82 @@ class Mutation(models.Model):
 
     # The auto-incremented key is the acceptance order: later mutations on the same record
     # never overtake earlier ones. The public id (``mutationId``) is the UUID.
-    sequence = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(unique=True, default=uuid4, editable=False)
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="mutations")
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
+    sequence = models.BigAutoField(primary_key=True, verbose_name=_("sequence"))
+    uuid = models.UUIDField(unique=True, default=uuid4, editable=False, verbose_name=_("UUID"))
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="mutations",
+        verbose_name=_("region"),
+    )
+    environment = models.CharField(
+        max_length=10, choices=ENVIRONMENT_CHOICES, verbose_name=_("environment")
+    )
     api_key = models.ForeignKey(
-        "regions.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "regions.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
     )
     # Who asked, when not an API key: an opaque "<kind>:<id>" (e.g. "session:<uuid>") set by
     # the domain, so that requester can read the mutation back; the engine never interprets it.
-    requested_by = models.CharField(max_length=80, blank=True, default="")
-
+    requested_by = models.CharField(
+        max_length=80, blank=True, default="", verbose_name=_("requested by")
+    )
     # Who asked for the write, the ``source`` of the events it produces: "api" (a key),
     # "staff" (back office), "candidate" (a session), "retention" (the retention job).
-    origin = models.CharField(max_length=10, default="api")
-    operation = models.CharField(max_length=40)
-    target_ids = models.JSONField(default=list, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    origin = models.CharField(max_length=10, default="api", verbose_name=_("origin"))
+    operation = models.CharField(max_length=40, verbose_name=_("operation"))
+    target_ids = models.JSONField(default=list, blank=True, verbose_name=_("target ids"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     # NULL, not "": the unique constraint applies only to mutations that carry a key.
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
-    payload_hash = models.CharField(max_length=64)
-    callback_url = models.URLField(max_length=2000, blank=True)
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=200, null=True, blank=True, verbose_name=_("idempotency key")
+    )
+    payload_hash = models.CharField(max_length=64, verbose_name=_("payload hash"))
+    callback_url = models.URLField(max_length=2000, blank=True, verbose_name=_("callback URL"))
     # Keys of records this mutation touches, kept so a staff retry restores its place in order.
-    ordering_keys = models.JSONField(default=list, blank=True)
+    ordering_keys = models.JSONField(default=list, blank=True, verbose_name=_("ordering keys"))
     # Files staged in Django storage at accept time; deleted once the mutation ends.
-    staged_files = models.JSONField(default=list, blank=True)
+    staged_files = models.JSONField(default=list, blank=True, verbose_name=_("staged files"))
 
     status = models.CharField(
-        max_length=12, choices=MutationStatus.choices, default=MutationStatus.QUEUED
+        max_length=12,
+        choices=MutationStatus.choices,
+        default=MutationStatus.QUEUED,
+        verbose_name=_("status"),
     )
     # Requests sent to Airtable for this mutation (SPEC 5.5): >= 1 once anything was sent.
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
     # The current step's retry budget: failed or unknown-outcome tries of the step now running
     # (a reclaimed lease is one); reset when a step succeeds. MUTATION_MAX_ATTEMPTS caps it.
-    step_failures = models.PositiveIntegerField(default=0)
+    step_failures = models.PositiveIntegerField(default=0, verbose_name=_("step failures"))
     # Requests whose outcome was never learned (timeouts, lost connections, reclaimed leases);
     # a non-idempotent step (upload) re-reads the record first when this grew.
-    unknown_outcomes = models.PositiveIntegerField(default=0)
+    unknown_outcomes = models.PositiveIntegerField(default=0, verbose_name=_("unknown outcomes"))
     # Its records' quarantine after an unknown outcome: nothing more is sent to them before.
-    quarantined_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_owner = models.CharField(max_length=100, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    quarantined_until = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("quarantined until")
+    )
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    lease_owner = models.CharField(max_length=100, blank=True, verbose_name=_("lease owner"))
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("lease expires at")
+    )
     # Progress between Airtable requests (which items are done, records returned so far).
-    state = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    error = models.JSONField(null=True, blank=True)
+    state = models.JSONField(default=dict, blank=True, verbose_name=_("state"))
+    result = models.JSONField(null=True, blank=True, verbose_name=_("result"))
+    error = models.JSONField(null=True, blank=True, verbose_name=_("error"))
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    scrubbed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    scrubbed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("scrubbed at"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -117,10 +141,12 @@ class MutationKey(models.Model):
     ended inside a quarantine (a write of it may still land on Airtable).
     """
 
-    mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=300)
-    sequence = models.BigIntegerField()
-    held_until = models.DateTimeField(null=True, blank=True)
+    mutation = models.ForeignKey(
+        Mutation, on_delete=models.CASCADE, related_name="keys", verbose_name=_("mutation")
+    )
+    key = models.CharField(max_length=300, verbose_name=_("key"))
+    sequence = models.BigIntegerField(verbose_name=_("sequence"))
+    held_until = models.DateTimeField(null=True, blank=True, verbose_name=_("held until"))
 
     class Meta:
         indexes = [models.Index(fields=["key", "sequence"], name="mutation_key_seq_idx")]
@@ -132,18 +158,24 @@ class MutationKey(models.Model):
 class MutationAttempt(models.Model):
     """One Airtable request made for a mutation (several mutations may share a request)."""
 
-    mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="attempt_log")
-    request_id = models.UUIDField()
-    action = models.CharField(max_length=20)
-    table = models.CharField(max_length=100)
-    record_count = models.PositiveSmallIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    error_kind = models.CharField(max_length=20, blank=True)
-    error_type = models.CharField(max_length=100, blank=True)
-    error_message = models.TextField(blank=True)
-    worker = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    mutation = models.ForeignKey(
+        Mutation, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("mutation")
+    )
+    request_id = models.UUIDField(
+        verbose_name=_("request id"),
+    )
+    action = models.CharField(max_length=20, verbose_name=_("action"))
+    table = models.CharField(max_length=100, verbose_name=_("table"))
+    record_count = models.PositiveSmallIntegerField(default=0, verbose_name=_("record count"))
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("status code")
+    )
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
+    error_kind = models.CharField(max_length=20, blank=True, verbose_name=_("error kind"))
+    error_type = models.CharField(max_length=100, blank=True, verbose_name=_("error type"))
+    error_message = models.TextField(blank=True, verbose_name=_("error message"))
+    worker = models.CharField(max_length=100, blank=True, verbose_name=_("worker"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["created_at"]

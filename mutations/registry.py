@@ -31,11 +31,19 @@ class OperationHandler(Protocol):
 FinishListener = Callable[["Mutation"], None]
 
 _handlers: dict[str, OperationHandler] = {}
+_labels: dict[str, Any] = {}  # what staff read in the back office, e.g. "Candidate updated"
 _finish_listeners: list[FinishListener] = []
 
 
-def register_operation(name: str, handler: OperationHandler) -> None:
+def register_operation(name: str, handler: OperationHandler, label: Any = None) -> None:
     _handlers[name] = handler
+    if label is not None:
+        _labels[name] = label
+
+
+def operation_label(name: str) -> str:
+    """The operation in words for staff (translated); the raw name if none was registered."""
+    return str(_labels.get(name, name))
 
 
 def handler_for(name: str) -> OperationHandler:

@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
@@ -14,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from . import coverage, services
 from .admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
@@ -21,7 +24,7 @@ from .models import ApiKey, ApiKeyScope, CustomField, Region, RegionCoverage, St
 from .selectors import V1_RECENT_DAYS, v1_recent_since
 
 
-class ApiKeyInline(RegionScopedInlineMixin, admin.TabularInline):
+class ApiKeyInline(RegionScopedInlineMixin, TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
@@ -43,7 +46,7 @@ def _without_admin_keys(queryset: QuerySet[ApiKey], request: HttpRequest) -> Que
     return queryset.exclude(scope=ApiKeyScope.ADMIN)
 
 
-class CustomFieldInline(RegionScopedInlineMixin, admin.TabularInline):
+class CustomFieldInline(RegionScopedInlineMixin, TabularInline):
     # The region's JSON Schema follows these rows on its own: its cache key is derived from
     # their count and latest updated_at (candidates/schema.py), so no hook is needed here.
     model = CustomField
@@ -80,7 +83,7 @@ class CoverageFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError([problem.message for problem in problems])
 
 
-class RegionCoverageInline(RegionScopedInlineMixin, admin.TabularInline):
+class RegionCoverageInline(RegionScopedInlineMixin, TabularInline):
     model = RegionCoverage
     formset = CoverageFormSet
     extra = 0
@@ -90,7 +93,7 @@ class RegionCoverageInline(RegionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Region)
-class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class RegionAdmin(RegionScopedAdminMixin, ModelAdmin):
     region_lookup = "pk"
     list_display = ("code", "name", "contact_email", "active", "retention_months", "created_at")
     list_filter = ("active",)
@@ -227,7 +230,7 @@ class ApiV1UsageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class ApiKeyAdmin(RegionScopedAdminMixin, ModelAdmin):
     list_display = (
         "name",
         "display_prefix",
@@ -350,7 +353,7 @@ class _SuperuserOnly:
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(_SuperuserOnly, admin.ModelAdmin):
+class StaffMembershipAdmin(_SuperuserOnly, ModelAdmin):
     list_display = ("user", "region", "created_at")
     list_filter = ("region",)
     search_fields = ("user__username", "user__email", "region__code", "region__name")
@@ -358,7 +361,7 @@ class StaffMembershipAdmin(_SuperuserOnly, admin.ModelAdmin):
     list_select_related = ("user", "region")
 
 
-class StaffMembershipInline(_SuperuserOnly, admin.TabularInline):
+class StaffMembershipInline(_SuperuserOnly, TabularInline):
     model = StaffMembership
     extra = 0
     fields = ("region", "created_at")
@@ -372,8 +375,12 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class BackOfficeUserAdmin(UserAdmin):
+class BackOfficeUserAdmin(UserAdmin, ModelAdmin):
     """Django's user admin, plus the regions each staff user is a member of."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
 
     inlines = [*UserAdmin.inlines, StaffMembershipInline]
     list_display = (*UserAdmin.list_display, "region_codes")
@@ -384,3 +391,11 @@ class BackOfficeUserAdmin(UserAdmin):
     @admin.display(description=_("regions"))
     def region_codes(self, user: Any) -> str:
         return ", ".join(m.region.code for m in user.region_memberships.all())
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class BackOfficeGroupAdmin(GroupAdmin, ModelAdmin):
+    """Django's group admin on the back-office theme."""

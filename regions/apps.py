@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegionsConfig(AppConfig):
     name = "regions"
-    verbose_name = "Regio's"
+    verbose_name = _("Regions")
     default_auto_field = "django.db.models.BigAutoField"

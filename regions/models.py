@@ -13,7 +13,9 @@ DEFAULT_RETENTION_MONTHS = 24
 
 
 class Region(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID")
+    )
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     contact_email = models.EmailField(_("contact email"), blank=True)
@@ -26,11 +28,17 @@ class Region(models.Model):
     )
     # HMAC secrets must be readable to sign callbacks, so they cannot be hashed. The previous
     # secret keeps signing in parallel until it expires (SPEC 6.2 rotation overlap).
-    signing_secret = models.CharField(max_length=100, blank=True)
-    previous_signing_secret = models.CharField(max_length=100, blank=True)
-    previous_signing_secret_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    signing_secret = models.CharField(max_length=100, blank=True, verbose_name=_("signing secret"))
+    previous_signing_secret = models.CharField(
+        max_length=100, blank=True, verbose_name=_("previous signing secret")
+    )
+    previous_signing_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("previous signing secret expires at")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["code"]
@@ -50,7 +58,9 @@ class ApiKeyScope(models.TextChoices):
 class ApiKey(models.Model):
     """An API credential. The secret is stored only as a SHA-256 hash (see regions/keys.py)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID")
+    )
     region = models.ForeignKey(
         Region,
         on_delete=models.CASCADE,
@@ -58,15 +68,20 @@ class ApiKey(models.Model):
         null=True,
         blank=True,
         help_text=_("Admin keys may have no home region; they act for one via x-region-id."),
+        verbose_name=_("region"),
     )
     name = models.CharField(_("name"), max_length=100)
     scope = models.CharField(
         _("scope"), max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.REGION
     )
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    hashed_secret = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    prefix = models.CharField(max_length=16, unique=True, editable=False, verbose_name=_("prefix"))
+    hashed_secret = models.CharField(max_length=64, editable=False, verbose_name=_("hashed secret"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
     v1_last_used_at = models.DateTimeField(
         _("last used API v1"),
         null=True,
@@ -74,7 +89,9 @@ class ApiKey(models.Model):
         editable=False,
         help_text=_("The last call to the deprecated API v1 with this key."),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("revoked at")
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -119,7 +136,9 @@ class CustomField(models.Model):
     stored in its own Airtable column of the shared base.
     """
 
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="custom_fields")
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="custom_fields", verbose_name=_("region")
+    )
     key = models.CharField(
         _("key"),
         max_length=50,
@@ -136,8 +155,8 @@ class CustomField(models.Model):
     required = models.BooleanField(_("required on create"), default=False)
     description = models.TextField(_("description"), blank=True)
     airtable_column = models.CharField(_("Airtable column"), max_length=200)
-    position = models.PositiveSmallIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["region", "position", "key"]
@@ -186,7 +205,9 @@ class StaffMembership(models.Model):
         related_name="staff_memberships",
         verbose_name=_("region"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["region", "user"]

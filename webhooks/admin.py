@@ -6,16 +6,22 @@ event validation as an API write.
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
 
+from config.admin_display import label, pretty_json
+from config.admin_mixins import ViewOnlyDetailMixin
 from regions.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 
 from . import services
@@ -23,7 +29,7 @@ from .http import UnsafeUrl, check_url
 from .models import EVENT_TYPES, Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 
 
-class DeliveryAttemptInline(RegionScopedInlineMixin, admin.TabularInline):
+class DeliveryAttemptInline(RegionScopedInlineMixin, TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
@@ -47,19 +53,47 @@ class DeliveryAttemptInline(RegionScopedInlineMixin, admin.TabularInline):
         return False
 
 
+STATUS_TONES = {
+    DeliveryStatus.PENDING: "info",
+    DeliveryStatus.DELIVERED: "success",
+    DeliveryStatus.FAILED: "danger",
+    DeliveryStatus.CANCELLED: "muted",
+}
+# What a coordinator can act on, matched against the error text webhooks/http.py stores.
+_ERROR_EXPLANATIONS = (
+    (re.compile(r"refused|Errno 111", re.I), _("The receiver refused the connection.")),
+    (re.compile(r"timed out|timeout", re.I), _("The receiver did not answer in time.")),
+    (
+        re.compile(r"Name or service not known|nodename|getaddrinfo|Errno -[235]", re.I),
+        _("The receiver's address does not exist (DNS)."),
+    ),
+    (re.compile(r"certificate|SSL", re.I), _("The receiver's HTTPS certificate was refused.")),
+    (re.compile(r"Redirect", re.I), _("The receiver answered with a redirect, never followed.")),
+    (re.compile(r"private|loopback|not allowed|unsafe", re.I), _("The URL is not allowed.")),
+)
+
+
+def delivery_error_text(status_code: int | None, error: str) -> str:
+    """A delivery's last failure in words, without Python's exception text."""
+    if error:
+        for pattern, explanation in _ERROR_EXPLANATIONS:
+            if pattern.search(error):
+                return str(explanation)
+        return str(_("The delivery failed: %(error)s")) % {"error": error}
+    if status_code and not 200 <= status_code < 300:
+        return str(_("The receiver answered HTTP %(code)d.")) % {"code": status_code}
+    return ""
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(ViewOnlyDetailMixin, RegionScopedAdminMixin, ModelAdmin):
     list_display = (
-        "id",
-        "kind",
-        "event",
+        "url_short",
+        "event_name",
         "status_badge",
-        "region",
-        "environment",
         "attempts",
-        "last_status_code",
-        "created_at",
-        "delivered_at",
+        "next_try",
+        "error_text",
     )
     list_filter = ("status", "kind", "region", "environment", "event")
     search_fields = ("=id", "=mutation__uuid", "url")
@@ -82,7 +116,7 @@ class DeliveryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "attempts",
         "next_attempt_at",
         "last_status_code",
-        "last_error",
+        "error_text",
         "delivered_at",
         "created_at",
         "payload_pretty",
@@ -95,25 +129,33 @@ class DeliveryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the delivery log is the audit trail
 
+    @admin.display(description=_("URL"), ordering="url")
+    def url_short(self, obj: Delivery) -> SafeString:
+        return format_html('<span class="bo-url" title="{}">{}</span>', obj.url, obj.url)
+
+    @admin.display(description=_("event"), ordering="event")
+    def event_name(self, obj: Delivery) -> str:
+        return obj.event or str(_("mutation callback"))
+
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Delivery) -> str:
-        colours = {
-            DeliveryStatus.DELIVERED: "#1a7f37",
-            DeliveryStatus.FAILED: "#cf222e",
-            DeliveryStatus.CANCELLED: "#6e7781",
-        }
-        return format_html(
-            '<strong style="color:{}">{}</strong>',
-            colours.get(obj.status, "#0969da"),
-            obj.get_status_display(),
-        )
+        return label(obj.get_status_display(), STATUS_TONES.get(obj.status, "muted"))
+
+    @admin.display(description=_("next try"), ordering="next_attempt_at")
+    def next_try(self, obj: Delivery) -> str:
+        if obj.status != DeliveryStatus.PENDING or obj.next_attempt_at is None:
+            return "–"
+        if obj.next_attempt_at <= timezone.now():
+            return str(_("now"))
+        return str(_("in %(time)s")) % {"time": timeuntil(obj.next_attempt_at)}
+
+    @admin.display(description=_("last error"))
+    def error_text(self, obj: Delivery) -> str:
+        return delivery_error_text(obj.last_status_code, obj.last_error) or "–"
 
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj: Delivery) -> str:
-        return format_html(
-            "<pre style='white-space:pre-wrap'>{}</pre>",
-            json.dumps(obj.payload, indent=2, ensure_ascii=False),
-        )
+        return pretty_json(obj.payload)
 
     @admin.action(description=_("Resend selected deliveries"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
@@ -156,7 +198,7 @@ class SubscriptionForm(forms.ModelForm):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class SubscriptionAdmin(RegionScopedAdminMixin, ModelAdmin):
     form = SubscriptionForm
     list_display = (
         "url",

@@ -118,11 +118,16 @@ class Event(models.Model):
 class Subscription(models.Model):
     """A region's URL for webhook events in one environment (SPEC 6.3)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid4, editable=False, verbose_name=_("ID"))
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.CASCADE, related_name="webhook_subscriptions"
+        "regions.Region",
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+        verbose_name=_("region"),
     )
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
+    environment = models.CharField(
+        max_length=10, choices=ENVIRONMENT_CHOICES, verbose_name=_("environment")
+    )
     url = models.URLField(_("URL"), max_length=2000)
     events = models.JSONField(_("events"), default=list)
     active = models.BooleanField(_("active"), default=True)
@@ -130,11 +135,13 @@ class Subscription(models.Model):
     disabled_reason = models.CharField(
         _("disabled because"), max_length=10, choices=DisabledReason.choices, blank=True
     )
-    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
     # Start of the current unbroken run of failed attempts; any 2xx clears it.
-    failing_since = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name=_("failing since"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["created_at"]
@@ -157,12 +164,17 @@ class Delivery(models.Model):
     workers after commit, and swept by beat when a wake-up was lost.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid4, editable=False)
-    kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
+    id = models.UUIDField(primary_key=True, default=uuid4, editable=False, verbose_name=_("ID"))
+    kind = models.CharField(max_length=10, choices=DeliveryKind.choices, verbose_name=_("kind"))
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="webhook_deliveries"
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="webhook_deliveries",
+        verbose_name=_("region"),
     )
-    environment = models.CharField(max_length=10, choices=ENVIRONMENT_CHOICES)
+    environment = models.CharField(
+        max_length=10, choices=ENVIRONMENT_CHOICES, verbose_name=_("environment")
+    )
     # The mutations app reads this reverse relation without importing webhooks.
     mutation = models.ForeignKey(
         "mutations.Mutation",
@@ -170,6 +182,7 @@ class Delivery(models.Model):
         null=True,
         blank=True,
         related_name="callback_deliveries",
+        verbose_name=_("mutation"),
     )
     subscription = models.ForeignKey(
         Subscription,
@@ -177,28 +190,48 @@ class Delivery(models.Model):
         null=True,
         blank=True,
         related_name="deliveries",
+        verbose_name=_("subscription"),
     )
-    event = models.CharField(max_length=40, blank=True)
+    event = models.CharField(max_length=40, blank=True, verbose_name=_("event"))
     # The feed row this event delivery was made from (SPEC 6.4); gone once retention prunes it.
     feed_event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("feed event"),
     )
-    url = models.URLField(max_length=2000)
-    payload = models.JSONField(default=dict)
+    url = models.URLField(max_length=2000, verbose_name=_("URL"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
     status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # Due time while pending; also the claim lease while an attempt is in flight.
-    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    resend_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, default=timezone.now, verbose_name=_("next attempt at")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("last status code")
+    )
+    last_error = models.CharField(max_length=500, blank=True, verbose_name=_("last error"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    resend_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resends",
+        verbose_name=_("resend of"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -229,14 +262,24 @@ class Delivery(models.Model):
 class DeliveryAttempt(models.Model):
     """One POST made for a delivery: what came back, how long it took."""
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField(default=timezone.now)
-    duration_ms = models.PositiveIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    address = models.CharField(max_length=64, blank=True, help_text=_("IP address connected to"))
-    response_body = models.TextField(blank=True, help_text=_("Truncated"))
-    error = models.CharField(max_length=500, blank=True)
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("delivery")
+    )
+    number = models.PositiveSmallIntegerField(
+        verbose_name=_("number"),
+    )
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("status code")
+    )
+    address = models.CharField(
+        max_length=64, blank=True, help_text=_("IP address connected to"), verbose_name=_("address")
+    )
+    response_body = models.TextField(
+        blank=True, help_text=_("Truncated"), verbose_name=_("response body")
+    )
+    error = models.CharField(max_length=500, blank=True, verbose_name=_("error"))
 
     class Meta:
         ordering = ["started_at", "number"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 PRODUCTION = "production"
 SANDBOX = "sandbox"
 ENVIRONMENTS = (PRODUCTION, SANDBOX)
-ENVIRONMENT_CHOICES = [(PRODUCTION, "Production"), (SANDBOX, "Sandbox")]
+ENVIRONMENT_CHOICES = [(PRODUCTION, _("Production")), (SANDBOX, _("Sandbox"))]
 
 SANDBOX_PATH_PREFIX = "/api/sandbox/"
 SANDBOX_HEADER = "HTTP_X_API_SANDBOX"

@@ -6,6 +6,7 @@ from config.env import BASE_DIR, DEBUG, VAR_DIR, env, required
 
 from .airtable import *  # noqa: F403
 from .api import *  # noqa: F403
+from .backoffice import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .email import *  # noqa: F403
 from .engine import *  # noqa: F403
@@ -20,7 +21,8 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "config.apps.BackOfficeAdminConfig",  # django.contrib.admin with the dashboard site
+    "unfold.apps.BasicAppConfig",  # the theme; before the admin so its templates win
+    "backoffice.apps.BackOfficeAdminConfig",  # django.contrib.admin with the dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +38,8 @@ INSTALLED_APPS = [
     "candidates",
     "mutations",
     "webhooks",
+    "django_htmx",
+    "backoffice.apps.BackOfficeConfig",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
@@ -122,7 +127,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: the project's own strings (make messages); locale_vendor/: django-unfold's, which it
+# does not translate itself.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True

@@ -50,7 +50,7 @@ def test_changing_the_phase_queues_an_update_and_links_it(coordinator_client, ow
     # The page still shows Airtable's value, and names the change that is waiting for it.
     own_candidate.refresh_from_db()
     assert own_candidate.phase == "nieuw"
-    assert b"candidate.update" in response.content and str(mutation.uuid).encode() in (
+    assert b"Update candidate" in response.content and str(mutation.uuid).encode() in (
         response.content
     )
 

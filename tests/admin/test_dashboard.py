@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from airtable.models import SyncState
+from backoffice.charts import Series, column_chart, nice_ceiling, stacked_rows
 from candidates.factories import CandidateFactory
-from config.charts import Series, column_chart, nice_ceiling, stacked_rows
 from mutations.models import Mutation
 from webhooks.models import Subscription
 
@@ -65,7 +65,7 @@ def activity(region, other_region):
 
 
 def _svgs(response) -> list[str]:
-    return re.findall(r'<svg class="chart".*?</svg>', response.content.decode(), re.S)
+    return re.findall(r'<svg class="bo-chart".*?</svg>', response.content.decode(), re.S)
 
 
 def _tiles(response) -> dict[str, str]:
@@ -77,7 +77,7 @@ def test_superuser_dashboard_shows_every_region(superuser_client, region, other_
     assert page.status_code == 200
     assert len(_svgs(page)) == 3  # phases per region, new per week, throughput
     assert _tiles(page) == {
-        "Active candidates": "10",
+        "Candidates": "11",
         "New this week": _tiles(page)["New this week"],
         "Queue depth": "2",
         "Succeeded (24 h)": "1",
@@ -98,8 +98,8 @@ def test_coordinator_dashboard_counts_only_their_regions(
     assert page.status_code == 200
     assert len(_svgs(page)) == 3
     tiles = _tiles(page)
-    assert (tiles["Active candidates"], tiles["Queue depth"], tiles["Failed (24 h)"]) == (
-        "6",
+    assert (tiles["Candidates"], tiles["Queue depth"], tiles["Failed (24 h)"]) == (
+        "7",
         "1",
         "1",
     )
@@ -110,9 +110,26 @@ def test_coordinator_dashboard_counts_only_their_regions(
     assert "sync_states" not in page.context
 
 
+def test_the_candidates_tile_agrees_with_the_list_it_links_to(coordinator_client, region, activity):
+    """The dashboard counted active candidates while the list showed archived ones (and the
+    sandbox) too: 26 against 27. The tile now counts what its link lists."""
+    page = coordinator_client.get("/admin/")
+    (tile,) = [t for t in page.context["tiles"] if t.label == "Candidates"]
+    listing = coordinator_client.get(tile.url)
+    assert listing.status_code == 200
+    assert tile.value == str(listing.context["cl"].queryset.count()) == "7"
+    assert tile.note == "1 archived"
+
+
+def test_failing_webhooks_name_the_region(coordinator_client, region, activity):
+    page = coordinator_client.get("/admin/")
+    panel = page.content.decode().split('id="dash-webhooks"', 1)[1].split("</section>", 1)[0]
+    assert f"<td>{region.name}</td>" in panel
+
+
 def test_the_environment_switch(coordinator_client, region, activity):
     page = coordinator_client.get("/admin/", {"environment": "sandbox"})
-    assert _tiles(page)["Active candidates"] == "1"
+    assert _tiles(page)["Candidates"] == "1"
     assert (
         coordinator_client.get("/admin/", {"environment": "nonsense"}).context["environment"]
         == "production"

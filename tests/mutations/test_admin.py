@@ -25,7 +25,7 @@ def test_changelist_filters_and_detail_render(admin_client, region):
     assert admin_client.get("/admin/mutations/mutation/?status__exact=queued").status_code == 200
     page = admin_client.get(f"/admin/mutations/mutation/{mutation.pk}/change/")
     assert page.status_code == 200
-    assert b"Airtable requests" in page.content and b"matchen" in page.content
+    assert "Airtable-verzoeken (tijdlijn)" in page.content.decode() and b"matchen" in page.content
 
 
 def test_cancel_then_retry_through_services(admin_client, region):

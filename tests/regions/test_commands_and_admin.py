@@ -50,6 +50,7 @@ def test_admin_key_creation_shows_the_key_once(admin_client, region):
         "/admin/regions/apikey/add/",
         {"region": str(region.pk), "name": "from admin", "scope": "region"},
         follow=True,
+        headers={"accept-language": "en"},  # the back office is Dutch by default
     )
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]

@@ -1,6 +1,6 @@
 """The back-office dashboard (SPEC 10): the admin index, scoped like every admin page.
 
-Reads across apps, so it lives in ``config`` above them. Each panel is shown only to users who
+Reads across apps, so it lives in ``backoffice`` above them. Each panel is shown only to users who
 may view the underlying model, and counts only the regions the user may see (superusers: all).
 """
 
@@ -10,20 +10,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncHour, TruncWeek
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from airtable.models import SyncState
-from candidates.fields import PHASES
+from candidates.fields import OTHER_PHASE_COLOUR, PHASE_COLOURS, PHASES
 from candidates.models import Candidate
+from config.admin_display import error_text
 from config.api.environment import ENVIRONMENT_CHOICES, ENVIRONMENTS, PRODUCTION
 from mutations.models import ACTIVE_STATUSES, Mutation, MutationStatus
+from mutations.registry import operation_label
 from regions.admin_scoping import scope_queryset, staff_region_ids, visible_regions
 from regions.models import ApiKey, ApiKeyScope, Region
 from regions.selectors import V1_RECENT_DAYS, api_keys_still_on_v1
@@ -36,20 +40,10 @@ HOURS_SHOWN = 24
 RECENT_FAILURES_SHOWN = 5
 V1_REGIONS_SHOWN = 6
 NO_PHASE = ""
-# Sequential blues along the journey, green for "at work", grey for "left".
-PHASE_COLOURS = {
-    "nieuw": "#c6dbef",
-    "matchen": "#9ecae1",
-    "oriënteren": "#6baed6",
-    "voorbereiden": "#3182bd",
-    "in opleiding": "#08519c",
-    "werkzaam": "#31a354",
-    "uitgestroomd": "#969696",
-}
-OTHER_PHASE_COLOUR = "#fdae6b"
-SUCCEEDED_COLOUR = "#2da44e"
-FAILED_COLOUR = "#cf222e"
-NEW_CANDIDATES_COLOUR = "#3182bd"
+# Okabe-Ito: blue for "succeeded", vermillion for "failed" stay apart for colour-blind readers.
+SUCCEEDED_COLOUR = "#0072B2"
+FAILED_COLOUR = "#D55E00"
+NEW_CANDIDATES_COLOUR = "#0072B2"
 
 
 @dataclass(frozen=True)
@@ -58,6 +52,7 @@ class Tile:
     value: str
     note: str = ""
     alert: bool = False
+    url: str = ""
 
 
 def _number(value: int) -> str:
@@ -85,7 +80,7 @@ def _candidate_panels(request: HttpRequest, environment: str, now: datetime) -> 
     found = {phase for phases in by_region.values() for phase in phases}
     phase_order = [*PHASES, *sorted(found - set(PHASES))]
     segments = [
-        (phase or _("(no phase)"), PHASE_COLOURS.get(phase, OTHER_PHASE_COLOUR))
+        (phase or _("(no phase)"), PHASE_COLOURS.get(phase, OTHER_PHASE_COLOUR)[0])
         for phase in phase_order
     ]
     table = [
@@ -128,6 +123,7 @@ def _candidate_panels(request: HttpRequest, environment: str, now: datetime) -> 
         "phase_table": table,
         "weekly_chart": weekly_chart,
         "active_total": sum(row["total"] for row in table),
+        "archived_total": sum(row["archived"] for row in table),
         "new_this_week": weekly[-1],
     }
 
@@ -169,6 +165,9 @@ def _mutation_panels(request: HttpRequest, environment: str, now: datetime) -> d
         .select_related("region")
         .order_by("-finished_at")[:RECENT_FAILURES_SHOWN]
     )
+    for mutation in recent_failures:
+        mutation.operation_label = operation_label(mutation.operation)  # type: ignore[attr-defined]
+        mutation.error_text = error_text(mutation.error)  # type: ignore[attr-defined]
     return {
         "throughput_chart": throughput_chart,
         "succeeded_24h": sum(succeeded),
@@ -199,8 +198,19 @@ def _tiles(context: dict[str, Any]) -> list[Tile]:
     tiles = []
     if "candidates" in context:
         c = context["candidates"]
+        # The same filters as the candidate list opens with, so the two numbers agree.
+        listing = (
+            reverse("admin:candidates_candidate_changelist")
+            + "?"
+            + urlencode({"environment": context["environment"]})
+        )
         tiles += [
-            Tile(_("Active candidates"), _number(c["active_total"])),
+            Tile(
+                _("Candidates"),
+                _number(c["active_total"] + c["archived_total"]),
+                _("%(count)s archived") % {"count": _number(c["archived_total"])},
+                url=listing,
+            ),
             Tile(_("New this week"), _number(c["new_this_week"])),
         ]
     if "mutations" in context:
@@ -214,7 +224,16 @@ def _tiles(context: dict[str, Any]) -> list[Tile]:
                 else _("nothing waiting"),
             ),
             Tile(_("Succeeded (24 h)"), _number(m["succeeded_24h"])),
-            Tile(_("Failed (24 h)"), _number(m["failed_24h"]), alert=m["failed_24h"] > 0),
+            Tile(
+                _("Failed (24 h)"),
+                _number(m["failed_24h"]),
+                alert=m["failed_24h"] > 0,
+                url=reverse("admin:mutations_mutation_changelist")
+                + "?"
+                + urlencode(
+                    {"status__exact": "failed", "environment__exact": context["environment"]}
+                ),
+            ),
         ]
     if context.get("keys_on_v1"):  # shown only while some key still calls v1
         keys = context["keys_on_v1"]

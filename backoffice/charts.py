@@ -57,7 +57,7 @@ def _legend(series: Sequence[tuple[str, str]]) -> SafeString:
 
 def _svg(width: int, height: int, title: str, parts: list[SafeString]) -> SafeString:
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" style="max-width:{}px" role="img" '
+        '<svg class="bo-chart" viewBox="0 0 {} {}" style="max-width:{}px" role="img" '
         'aria-label="{}" font-size="{}">{}</svg>',
         width,
         height,
