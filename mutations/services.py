@@ -105,7 +105,6 @@ def mutation_accept(
                 environment=environment,
                 api_key=api_key,
                 requested_by=requested_by,
-
                 origin=origin,
                 operation=operation,
                 target_ids=list(target_ids),

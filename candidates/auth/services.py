@@ -218,7 +218,6 @@ def candidate_consent_set(
         "target_ids": [candidate.record_id],
         "ordering_keys": list(ordering_keys),
         "requested_by": requested_by,  # the session, so it can follow the 202's link
-
         "origin": "candidate",
     }
     accepted = [

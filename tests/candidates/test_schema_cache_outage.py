@@ -7,15 +7,20 @@ from candidates import schema
 
 pytestmark = pytest.mark.django_db
 
-DEAD_REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": "redis://127.0.0.1:1/0"}}
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
 
 
 def test_validation_works_while_the_shared_cache_is_down(region):
     schema._local.clear()
     with override_settings(CACHES=DEAD_REDIS):
         validated = schema.validate_candidate(
-            region=region, operation="create",
+            region=region,
+            operation="create",
             payload={"name": "Anna", "email": "ANNA@example.nl", "privacyConsent": True},
         )
     assert validated["email"] == "anna@example.nl"

@@ -255,12 +255,13 @@ def test_repeated_single_valued_parameters_are_400(admin_key_client):
     response = admin_key_client.get("/api/v2/regions?pageSize=1&pageSize=2")
     assert response.status_code == 400
     assert response.json()["error"]["details"] == [
-        {"field": "pageSize", "message": "Repeated parameter."}]
+        {"field": "pageSize", "message": "Repeated parameter."}
+    ]
 
 
 def test_undeclared_method_on_a_write_route_is_405_before_any_body_check(region_client):
     response = region_client.patch(
-        "/api/v2/candidates/recAAAAAAAAAAAAAA/archive", {"callbackUrl": "ftp://x"},
-        format="json")
+        "/api/v2/candidates/recAAAAAAAAAAAAAA/archive", {"callbackUrl": "ftp://x"}, format="json"
+    )
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"

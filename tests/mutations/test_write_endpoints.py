@@ -393,8 +393,16 @@ def test_sandbox_writes_go_to_the_sandbox_base(region_client, airtable, run_engi
 
 @pytest.mark.parametrize("filename", ["..", "???", "/"])
 def test_odd_filenames_are_staged_safely(region_client, airtable, run_engine, filename):
-    body = {**ANNA, "curriculumVitae": [{"filename": filename, "contentType": "text/plain",
-                                         "base64": base64.b64encode(b"cv").decode()}]}
+    body = {
+        **ANNA,
+        "curriculumVitae": [
+            {
+                "filename": filename,
+                "contentType": "text/plain",
+                "base64": base64.b64encode(b"cv").decode(),
+            }
+        ],
+    }
     response = region_client.post("/api/v2/candidates/upsert", body, format="json")
     assert response.status_code == 202, response.content
     run_engine()

@@ -92,8 +92,11 @@ def test_admin_key_without_region_on_region_route_is_400(admin_key_client):
 def test_keys_are_never_stored_in_plain_text_anywhere(region_client, region_key, admin_key):
     # Exercise the paths that persist things about a request: auth, a write, a failed auth.
     region_client.get("/api/v2/regions/me")
-    region_client.post("/api/v2/candidates", {"candidates": [
-        {"name": "Anna", "email": "anna@example.nl", "privacyConsent": True}]}, format="json")
+    region_client.post(
+        "/api/v2/candidates",
+        {"candidates": [{"name": "Anna", "email": "anna@example.nl", "privacyConsent": True}]},
+        format="json",
+    )
     region_client.post("/api/v2/api-keys", {"name": "second"}, format="json")
     secrets = [k.full_key.split(".", 1)[1] for k in (region_key, admin_key)]
     dump = []

@@ -229,7 +229,6 @@ def test_admin_coverage_overview_page(admin_client, covered):
     assert "3500–3519 (amsterdam)" in change
 
 
-
 def test_a_region_deleted_in_the_admin_leaves_the_lookup(
     admin_client, region_client, covered, django_capture_on_commit_callbacks
 ):
