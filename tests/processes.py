@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,7 +80,20 @@ def start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         env,
     )
     wait_for(lambda: port_open(port), timeout_s=30, what="gunicorn")
+    # The port opens when the master binds; the worker may still be loading Django. Wait until
+    # the application answers, so a test's first request never pays for the boot.
+    wait_for(lambda: app_answers(port), timeout_s=90, what="gunicorn's application")
     return process
+
+
+def app_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True  # an answer, if not a healthy one (e.g. 503): the application is loaded
+    except OSError:
+        return False
 
 
 def start_celery_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
