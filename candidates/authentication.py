@@ -17,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from config.api.auth_failures import auth_failure_record, auth_failures_check
+from config.api.environment import request_environment
 from config.api.errors import Unauthenticated
 
 from .auth.selectors import session_get_by_token
@@ -52,7 +53,9 @@ class CandidateSessionAuthentication(BaseAuthentication):
         if scheme.lower() != BEARER:
             return None
         auth_failures_check(request)
-        session = session_get_by_token(token=token.strip(), environment=request.environment)
+        session = session_get_by_token(
+            token=token.strip(), environment=request_environment(request)
+        )
         if session is None:
             auth_failure_record(request)
             raise Unauthenticated("The session token is unknown, expired or logged out.")

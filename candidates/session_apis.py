@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from config.api.client import client_address
 from config.api.envelope import ok
+from config.api.environment import request_environment
 from config.api.errors import (
     ErrorDetail,
     NotFound,
@@ -195,7 +196,9 @@ class VerificationApi(PublicView):
                 raise ValidationFailed(details=[ErrorDetail("region", "Unknown region.")])
         _take(VERIFICATION_PER_IP, client_address(request))
         _take(VERIFICATION_PER_EMAIL, hash_identity(normalize_email(email)))
-        services.verification_request(email=email, environment=request.environment, region=region)
+        services.verification_request(
+            email=email, environment=request_environment(request), region=region
+        )
         return ok(request, dict(VERIFICATION_ACCEPTED), status=202)
 
 
@@ -243,7 +246,9 @@ class SessionApi(ApiView):
             raise ValidationFailed(details=details)
         _take(SESSION_PER_IP, client_address(request))
         _take(SESSION_PER_EMAIL, hash_identity(normalize_email(email)))
-        created = services.session_create(email=email, code=code, environment=request.environment)
+        created = services.session_create(
+            email=email, code=code, environment=request_environment(request)
+        )
         if created is None:
             raise Unauthenticated("The code is wrong, expired or already used.")
         body = {
@@ -279,7 +284,7 @@ class MyCandidatesApi(AccessLogged, SessionView):
     def get(self, request: Request) -> Response:
         renderer = _all_shared_fields()
         candidates = person_selectors.candidate_list_for_person(
-            email=self.principal.email, environment=request.environment
+            email=self.principal.email, environment=request_environment(request)
         )
         return ok(request, renderer.render_many(candidates), cursor=None)
 
@@ -299,12 +304,12 @@ class MyDataExportApi(AccessLogged, SessionView):
         renderer = CandidateRenderer(SELECTABLE_FIELDS)
         candidates = person_selectors.candidate_list_for_person(
             email=self.principal.email,
-            environment=request.environment,
+            environment=request_environment(request),
             include_interactions=True,
         )
         body = {
             "email": self.principal.email,
-            "environment": request.environment,
+            "environment": request_environment(request),
             "exportedAt": serializers.DateTimeField().to_representation(timezone.now()),
             "candidates": renderer.render_many(candidates),
         }
@@ -320,7 +325,7 @@ def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Res
     """A candidate session may change ``privacyConsent`` of its own records and nothing else."""
     candidate = person_selectors.candidate_get_for_person(
         email=request.user.email,
-        environment=request.environment,
+        environment=request_environment(request),
         record_id=record_id,
         include_attachments=False,
     )
@@ -360,7 +365,7 @@ class MutationDetailApi(CandidateSessionAllowed, mutation_apis.MutationDetailApi
             return super().get(request, mutation_id)
         mutation = mutation_selectors.mutation_get_for_requester(
             requested_by=request.user.rate_limit_identity,
-            environment=request.environment,
+            environment=request_environment(request),
             mutation_id=mutation_id,
         )
         if mutation is None:

@@ -625,7 +625,7 @@ def _handle_failure(
             mutation.unknown_outcomes += int(error.ambiguous)
             if lands_later(error):
                 mutation.quarantined_until = now + timedelta(seconds=settings.MUTATION_SETTLE_S)
-            fields = {
+            fields: dict[str, Any] = {
                 "step_failures": mutation.step_failures,
                 "unknown_outcomes": mutation.unknown_outcomes,
                 "quarantined_until": mutation.quarantined_until,

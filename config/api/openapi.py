@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -88,7 +88,9 @@ class EnvelopeAutoSchema(AutoSchema):
 
     # Hooks the (private) body builder because @extend_schema replaces
     # get_response_serializers on a generated subclass.
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         errors = dict(_COMMON_ERRORS)
         if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
