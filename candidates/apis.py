@@ -17,7 +17,12 @@ from regions.apis import CURSOR_PARAMETERS, KeyView
 
 from . import selectors
 from .auth.selectors import candidate_get_for_person
-from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
+from .authentication import (
+    CandidateSessionAllowed,
+    allow_candidate_session,
+    is_candidate_session,
+    session_principal,
+)
 from .fields import PHASES
 from .schema import CREATE, OPERATIONS, candidate_json_schema
 from .serializers import (
@@ -265,7 +270,7 @@ class CandidateDetailApi(CandidateSessionAllowed, KeyView):
         renderer = _renderer(request)
         if is_candidate_session(request):
             candidate = candidate_get_for_person(
-                email=request.user.email,
+                email=session_principal(request).email,
                 environment=request_environment(request),
                 record_id=candidate_id,
                 include_attachments=renderer.needs_attachments,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -44,6 +44,12 @@ class CandidateSessionPrincipal:
 
 def is_candidate_session(request: Request) -> bool:
     return isinstance(request.user, CandidateSessionPrincipal)
+
+
+def session_principal(request: Request) -> CandidateSessionPrincipal:
+    """The candidate session of a request that ``is_candidate_session`` or
+    ``HasCandidateSession`` let through."""
+    return cast(CandidateSessionPrincipal, request.user)
 
 
 class CandidateSessionAuthentication(BaseAuthentication):

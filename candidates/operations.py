@@ -19,7 +19,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mutations.models import Mutation, MutationStatus
-from mutations.registry import register_operation
+from mutations.registry import OperationHandler, register_operation
 from mutations.services import mutation_cancel
 from mutations.steps import Step, StepOutcome, Upload, WriteItem
 from regions.models import CustomField
@@ -581,7 +581,7 @@ class AttachmentRemove:
         }
 
 
-HANDLERS = {
+HANDLERS: dict[str, OperationHandler] = {
     "candidate.create": CandidateCreate(),
     "candidate.upsert": CandidateUpsert(),
     "candidate.update": RecordUpdate(CANDIDATES_TABLE),

@@ -252,7 +252,7 @@ def _custom_field_schema(definition: CustomField, operation: str) -> dict[str, A
 def _interaction_schema(operation: str) -> dict[str, Any]:
     properties = {}
     for spec in INTERACTION_FIELDS:
-        schema = _kind_schema(
+        field_schema = _kind_schema(
             spec.kind,
             options=spec.options,
             max_length=spec.max_length,
@@ -260,8 +260,8 @@ def _interaction_schema(operation: str) -> dict[str, Any]:
             maximum=spec.maximum,
         )
         if operation == UPDATE and not spec.required_on_create:
-            schema = _nullable(schema)
-        properties[spec.name] = schema
+            field_schema = _nullable(field_schema)
+        properties[spec.name] = field_schema
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,

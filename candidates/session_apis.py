@@ -48,6 +48,7 @@ from .authentication import (
     HasCandidateSession,
     allow_candidate_session,
     is_candidate_session,
+    session_principal,
 )
 from .fields import normalize_email
 from .serializers import SELECTABLE_FIELDS, SHARED_OUTPUT_FIELDS, CandidateRenderer
@@ -168,7 +169,7 @@ class SessionView(ApiView):
 
     @property
     def principal(self) -> CandidateSessionPrincipal:
-        return self.request.user
+        return session_principal(self.request)
 
 
 class VerificationApi(PublicView):
@@ -242,6 +243,7 @@ class SessionApi(ApiView):
         code = data.get("code")
         if not isinstance(code, str) or not is_code(code):
             details.append(ErrorDetail("code", "Six digits, as in the email."))
+            code = ""
         if details:
             raise ValidationFailed(details=details)
         _take(SESSION_PER_IP, client_address(request))
@@ -265,7 +267,7 @@ class SessionApi(ApiView):
         responses={200: envelope(LogoutSerializer)},
     )
     def delete(self, request: Request) -> Response:
-        services.session_end(session=request.user.session)
+        services.session_end(session=session_principal(request).session)
         return ok(request, {"loggedOut": True})
 
 
@@ -324,7 +326,7 @@ CONSENT_FIELD = "privacyConsent"
 def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Response:
     """A candidate session may change ``privacyConsent`` of its own records and nothing else."""
     candidate = person_selectors.candidate_get_for_person(
-        email=request.user.email,
+        email=session_principal(request).email,
         environment=request_environment(request),
         record_id=record_id,
         include_attachments=False,
@@ -339,13 +341,14 @@ def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Res
     consent = data.get(CONSENT_FIELD)
     if not isinstance(consent, bool):
         details.append(ErrorDetail(CONSENT_FIELD, "Required: true or false."))
+        consent = False
     if details:
         raise ValidationFailed(details=details)
     mutations = services.candidate_consent_set(
         candidate=candidate,
         consent=consent,
         ordering_keys=[ordering_key],
-        requested_by=request.user.rate_limit_identity,
+        requested_by=session_principal(request).rate_limit_identity,
     )
     return accepted(request, mutations[-1])
 
@@ -364,7 +367,7 @@ class MutationDetailApi(CandidateSessionAllowed, mutation_apis.MutationDetailApi
         if not is_candidate_session(request):
             return super().get(request, mutation_id)
         mutation = mutation_selectors.mutation_get_for_requester(
-            requested_by=request.user.rate_limit_identity,
+            requested_by=session_principal(request).rate_limit_identity,
             environment=request_environment(request),
             mutation_id=mutation_id,
         )

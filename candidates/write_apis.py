@@ -24,6 +24,7 @@ from config.api.errors import BadRequest, ErrorDetail, NotFound, ValidationFaile
 from mutations.apis import ACCEPTED_RESPONSE, accepted
 from mutations.services import Accepted, mutation_accept
 from regions.apis import KeyView
+from regions.authentication import key_principal
 from webhooks.http import UnsafeUrl, check_url
 
 from . import openapi as bodies
@@ -144,7 +145,7 @@ class WriteView(KeyView):
             # Once per write, before a handler stages files: idempotency key and callbackUrl
             # (the callback host is resolved here, for the SSRF guard).
             body = request.data if isinstance(request.data, dict) else {}
-            request._request.reserved_members = _reserved(request, body)
+            request._request.reserved_members = _reserved(request, body)  # type: ignore[attr-defined]
 
     def accept(
         self,
@@ -176,14 +177,14 @@ class WriteView(KeyView):
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
     ) -> Accepted:
-        idempotency_key, callback_url = request._request.reserved_members
+        idempotency_key, callback_url = request._request.reserved_members  # type: ignore[attr-defined]
         try:
             result = mutation_accept(
                 region=self.region,
                 environment=request_environment(request),
                 operation=operation,
                 payload=payload,
-                api_key=request.auth,
+                api_key=key_principal(request).api_key,
                 target_ids=list(target_ids),
                 ordering_keys=ordering_keys,
                 idempotency_key=idempotency_key,
