@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from config.api.envelope import ok
 from config.api.environment import request_environment
 from config.api.errors import BadRequest, ErrorDetail, NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
-from regions.apis import CURSOR_PARAMETERS, KeyView
+from regions.apis import KeyView
 
 from . import selectors
 from .auth.selectors import candidate_get_for_person

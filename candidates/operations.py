@@ -26,6 +26,7 @@ from regions.models import CustomField
 
 from . import mapping, matching, services
 from .fields import (
+    ATTACHMENT_MEMBERS,
     CANDIDATE_FIELDS_BY_NAME,
     CANDIDATES_TABLE,
     COL_ARCHIVED,
@@ -44,7 +45,6 @@ CANDIDATE_ERASED_ERROR = {
     "message": "The candidate was deleted (GDPR erasure) before this write ran.",
     "retryable": False,
 }
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 
 
 def _column(api_name: str) -> str:

@@ -45,6 +45,7 @@ from config.api.errors import ErrorDetail, ValidationFailed
 from regions.models import CustomField, Region
 
 from .fields import (
+    ATTACHMENT_MEMBERS,
     CREATE_DEFAULTS,
     CUSTOM_FIELD_KINDS,
     INTERACTION_FIELDS,
@@ -72,7 +73,6 @@ MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_BASE64_LENGTH = 4 * -(-MAX_ATTACHMENT_BYTES // 3)
 MAX_FILENAME = 255
 MAX_ATTACHMENT_URL = 2048
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 ATTACHMENT_CONTENT_TYPES = (
     "application/pdf",
     "application/msword",

@@ -30,6 +30,7 @@ from webhooks.http import UnsafeUrl, check_url
 from . import openapi as bodies
 from . import schema, selectors, writes
 from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
+from .fields import ATTACHMENT_MEMBERS
 from .models import Candidate
 from .session_apis import consent_patch
 from .writes import candidate_key, identity_keys, interaction_key
@@ -37,7 +38,6 @@ from .writes import candidate_key, identity_keys, interaction_key
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
 MAX_CANDIDATES_PER_REQUEST = 10
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 RESERVED = ("idempotencyKey", "callbackUrl")
 
 CALLBACK_PARAMETER = OpenApiParameter(

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.envelope import ok
 from config.api.errors import Forbidden, NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
 from config.api.views import ApiView
 
@@ -25,11 +25,6 @@ from .serializers import (
     RegionSerializer,
     RegionUpdateSerializer,
 )
-
-CURSOR_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="meta.cursor of the previous page."),
-    OpenApiParameter("pageSize", int, description="1–100, default 100."),
-]
 
 
 class KeyView(ApiView):

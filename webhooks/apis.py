@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from config.api.envelope import ok
 from config.api.environment import request_environment
 from config.api.errors import NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
-from regions.apis import CURSOR_PARAMETERS, KeyView
+from regions.apis import KeyView
 from regions.models import Region
 from regions.services import region_rotate_signing_secret
 

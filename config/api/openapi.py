@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+
+# The query parameters of every keyset-paginated list (config/api/pagination.py).
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="meta.cursor of the previous page."),
+    OpenApiParameter("pageSize", int, description="1–100, default 100."),
+]
 
 API_PREFIXES = ("/api/v2/", "/api/health")
 
