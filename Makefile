@@ -64,9 +64,12 @@ fuzz: install
 drill: install
 	$(BIN)/python bench/drill.py
 
+# Style, the layer contracts of docs/architecture.md (pyproject [tool.importlinter]) and types.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var/celery var/test-media

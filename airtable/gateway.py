@@ -152,7 +152,8 @@ class AirtableGateway:
         self._api = Api(
             token,
             endpoint_url=api_url.rstrip("/"),
-            timeout=(connect_timeout_s, read_timeout_s),
+            # pyairtable's annotation says ints; requests (which gets the tuple) takes floats.
+            timeout=(connect_timeout_s, read_timeout_s),  # type: ignore[arg-type]
             retry_strategy=None,
         )
         self._base = self._api.base(base_id)

@@ -197,7 +197,7 @@ def _field_drift(
     want: FieldLayout,
     have: Mapping[str, Any] | None,
     fields: Mapping[str, Mapping[str, Any]],
-    table_names_by_id: Mapping[str, str],
+    table_names_by_id: Mapping[str | None, str | None],
 ) -> list[Drift]:
     if have is None:
         near = next(

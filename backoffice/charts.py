@@ -112,7 +112,7 @@ def column_chart(
         )
     for index, label in enumerate(labels):
         x = left + slot * index + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for s in series:
             value = s.values[index]
             if not value:

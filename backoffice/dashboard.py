@@ -83,7 +83,7 @@ def _candidate_panels(request: HttpRequest, environment: str, now: datetime) -> 
         (phase or _("(no phase)"), PHASE_COLOURS.get(phase, OTHER_PHASE_COLOUR)[0])
         for phase in phase_order
     ]
-    table = [
+    table: list[dict[str, Any]] = [
         {
             "region": region,
             "counts": [by_region[region.pk].get(phase, 0) for phase in phase_order],
@@ -166,8 +166,8 @@ def _mutation_panels(request: HttpRequest, environment: str, now: datetime) -> d
         .order_by("-finished_at")[:RECENT_FAILURES_SHOWN]
     )
     for mutation in recent_failures:
-        mutation.operation_label = operation_label(mutation.operation)  # type: ignore[attr-defined]
-        mutation.error_text = error_text(mutation.error)  # type: ignore[attr-defined]
+        mutation.operation_label = operation_label(mutation.operation)
+        mutation.error_text = error_text(mutation.error)
     return {
         "throughput_chart": throughput_chart,
         "succeeded_24h": sum(succeeded),

@@ -20,7 +20,7 @@ from mutations.registry import operation_label
 from webhooks.models import Delivery, DeliveryKind
 
 ENTRIES_SHOWN = 100
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     MutationStatus.QUEUED: "info",
     MutationStatus.PROCESSING: "warning",
     MutationStatus.SUCCEEDED: "success",

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.after_response import run_after_response
+from config.api.environment import request_environment
 
 from .models import CandidateAccessLog
 
@@ -100,7 +101,7 @@ class AccessLogged:
         match = request.resolver_match
         entry = {
             "route": match.url_name if match and match.url_name else request.path,
-            "environment": request.environment,
+            "environment": request_environment(request),
             "record_ids": record_ids,
             "region_id": region.pk if region is not None else None,
             "api_key_id": api_key.pk if api_key is not None else None,

@@ -13,14 +13,14 @@ import json
 import re
 from collections import Counter
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -146,8 +146,9 @@ class CandidateChangeForm(forms.ModelForm):
         for name, options in {**single, **multiple}.items():
             if name not in self.fields:
                 continue
-            field = self.fields[name]
-            field.label = capfirst(Candidate._meta.get_field(name).verbose_name)
+            field = cast(forms.ChoiceField, self.fields[name])
+            model_field = cast("Field[Any, Any]", Candidate._meta.get_field(name))
+            field.label = capfirst(model_field.verbose_name)
             if name in single:
                 current = [getattr(candidate, name) or ""]
                 field.choices = [("", "---------"), *_choices(options, current)]
@@ -156,7 +157,8 @@ class CandidateChangeForm(forms.ModelForm):
         self.update_fields: dict[str, Any] = {}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         payload = {
@@ -438,7 +440,7 @@ class CandidateAdmin(RegionScopedAdminMixin, ModelAdmin):
             status__in=ACTIVE_STATUSES,
         ).order_by("sequence")
         if not pending:
-            return _("Nothing: the page shows what Airtable holds.")
+            return str(_("Nothing: the page shows what Airtable holds."))
         return format_html_join(
             mark_safe("<br>"),
             "{} · {} · {}",

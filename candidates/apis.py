@@ -9,14 +9,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.envelope import ok
+from config.api.environment import request_environment
 from config.api.errors import BadRequest, ErrorDetail, NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
-from regions.apis import CURSOR_PARAMETERS, KeyView
+from regions.apis import KeyView
 
 from . import selectors
 from .auth.selectors import candidate_get_for_person
-from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
+from .authentication import (
+    CandidateSessionAllowed,
+    allow_candidate_session,
+    is_candidate_session,
+    session_principal,
+)
 from .fields import PHASES
 from .schema import CREATE, OPERATIONS, candidate_json_schema
 from .serializers import (
@@ -187,7 +193,7 @@ class CandidateListApi(KeyView):
         renderer = _renderer(request)
         queryset = selectors.candidate_list(
             region=self.region,
-            environment=request.environment,
+            environment=request_environment(request),
             phase=_phase(request),
             created_since=_since(request, "createdSince"),
             updated_since=_since(request, "updatedSince"),
@@ -199,7 +205,7 @@ class CandidateListApi(KeyView):
             queryset,
             cursor=request.query_params.get("cursor"),
             page_size=parse_page_size(request.query_params.get("pageSize")),
-            scope=f"candidates:{self.region.pk}:{request.environment}",
+            scope=f"candidates:{self.region.pk}:{request_environment(request)}",
             created_field="airtable_created_at",
             id_field="record_id",
         )
@@ -240,7 +246,7 @@ class CandidateFindApi(KeyView):
         renderer = _renderer(request)
         candidates = selectors.candidate_find(
             region=self.region,
-            environment=request.environment,
+            environment=request_environment(request),
             email=email or None,
             phone=None if email else phone,
             include_archived=_bool_param(request, "includeArchived"),
@@ -264,8 +270,8 @@ class CandidateDetailApi(CandidateSessionAllowed, KeyView):
         renderer = _renderer(request)
         if is_candidate_session(request):
             candidate = candidate_get_for_person(
-                email=request.user.email,
-                environment=request.environment,
+                email=session_principal(request).email,
+                environment=request_environment(request),
                 record_id=candidate_id,
                 include_attachments=renderer.needs_attachments,
                 include_interactions=renderer.needs_interactions,
@@ -273,7 +279,7 @@ class CandidateDetailApi(CandidateSessionAllowed, KeyView):
         else:
             candidate = selectors.candidate_get(
                 region=self.region,
-                environment=request.environment,
+                environment=request_environment(request),
                 record_id=candidate_id,
                 include_attachments=renderer.needs_attachments,
                 include_interactions=renderer.needs_interactions,
@@ -296,7 +302,7 @@ class CandidateInteractionListApi(KeyView):
         updated_since = _since(request, "updatedSince")
         candidate = selectors.candidate_get(
             region=self.region,
-            environment=request.environment,
+            environment=request_environment(request),
             record_id=candidate_id,
             include_attachments=False,
         )
@@ -325,7 +331,7 @@ class InteractionDetailApi(KeyView):
     )
     def get(self, request: Request, interaction_id: str) -> Response:
         interaction = selectors.interaction_get(
-            region=self.region, environment=request.environment, record_id=interaction_id
+            region=self.region, environment=request_environment(request), record_id=interaction_id
         )
         if interaction is None:
             raise NotFound("No such interaction.")

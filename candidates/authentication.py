@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -17,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from config.api.auth_failures import auth_failure_record, auth_failures_check
+from config.api.environment import request_environment
 from config.api.errors import Unauthenticated
 
 from .auth.selectors import session_get_by_token
@@ -45,6 +46,12 @@ def is_candidate_session(request: Request) -> bool:
     return isinstance(request.user, CandidateSessionPrincipal)
 
 
+def session_principal(request: Request) -> CandidateSessionPrincipal:
+    """The candidate session of a request that ``is_candidate_session`` or
+    ``HasCandidateSession`` let through."""
+    return cast(CandidateSessionPrincipal, request.user)
+
+
 class CandidateSessionAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[CandidateSessionPrincipal, Any] | None:
         header = request.headers.get("Authorization", "")
@@ -52,7 +59,9 @@ class CandidateSessionAuthentication(BaseAuthentication):
         if scheme.lower() != BEARER:
             return None
         auth_failures_check(request)
-        session = session_get_by_token(token=token.strip(), environment=request.environment)
+        session = session_get_by_token(
+            token=token.strip(), environment=request_environment(request)
+        )
         if session is None:
             auth_failure_record(request)
             raise Unauthenticated("The session token is unknown, expired or logged out.")

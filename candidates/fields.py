@@ -246,6 +246,9 @@ CANDIDATE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("otherAttachments", "Overige bijlagen", Kind.ATTACHMENTS, writable=False),
     FieldSpec("archived", COL_ARCHIVED, Kind.BOOLEAN, writable=False),
 )
+# The candidate members that carry files: written through attachment.add/remove, never set.
+ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
+
 CANDIDATE_FIELDS = _with_v1_names(
     CANDIDATE_FIELDS,
     {

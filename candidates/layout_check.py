@@ -6,8 +6,9 @@ read-only or writable. Anything that would make a write fail or a read wrong is 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from airtable.layout import COMPUTED_TYPES, LINK_TYPE, SELECT_TYPES, BaseLayout, FieldLayout
@@ -35,8 +36,8 @@ class FieldReport:
     field: MappedField
     found: str | None = None  # the column's name in the base
     type: str | None = None
-    problems: list[str] = field(default_factory=list)  # blockers
-    notes: list[str] = field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)  # blockers
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def access(self) -> str:

@@ -19,13 +19,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mutations.models import Mutation, MutationStatus
-from mutations.registry import register_operation
+from mutations.registry import OperationHandler, register_operation
 from mutations.services import mutation_cancel
 from mutations.steps import Step, StepOutcome, Upload, WriteItem
 from regions.models import CustomField
 
 from . import mapping, matching, services
 from .fields import (
+    ATTACHMENT_MEMBERS,
     CANDIDATE_FIELDS_BY_NAME,
     CANDIDATES_TABLE,
     COL_ARCHIVED,
@@ -44,7 +45,6 @@ CANDIDATE_ERASED_ERROR = {
     "message": "The candidate was deleted (GDPR erasure) before this write ran.",
     "retryable": False,
 }
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 
 
 def _column(api_name: str) -> str:
@@ -581,7 +581,7 @@ class AttachmentRemove:
         }
 
 
-HANDLERS = {
+HANDLERS: dict[str, OperationHandler] = {
     "candidate.create": CandidateCreate(),
     "candidate.upsert": CandidateUpsert(),
     "candidate.update": RecordUpdate(CANDIDATES_TABLE),

@@ -45,6 +45,7 @@ from config.api.errors import ErrorDetail, ValidationFailed
 from regions.models import CustomField, Region
 
 from .fields import (
+    ATTACHMENT_MEMBERS,
     CREATE_DEFAULTS,
     CUSTOM_FIELD_KINDS,
     INTERACTION_FIELDS,
@@ -72,7 +73,6 @@ MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_BASE64_LENGTH = 4 * -(-MAX_ATTACHMENT_BYTES // 3)
 MAX_FILENAME = 255
 MAX_ATTACHMENT_URL = 2048
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 ATTACHMENT_CONTENT_TYPES = (
     "application/pdf",
     "application/msword",
@@ -252,7 +252,7 @@ def _custom_field_schema(definition: CustomField, operation: str) -> dict[str, A
 def _interaction_schema(operation: str) -> dict[str, Any]:
     properties = {}
     for spec in INTERACTION_FIELDS:
-        schema = _kind_schema(
+        field_schema = _kind_schema(
             spec.kind,
             options=spec.options,
             max_length=spec.max_length,
@@ -260,8 +260,8 @@ def _interaction_schema(operation: str) -> dict[str, Any]:
             maximum=spec.maximum,
         )
         if operation == UPDATE and not spec.required_on_create:
-            schema = _nullable(schema)
-        properties[spec.name] = schema
+            field_schema = _nullable(field_schema)
+        properties[spec.name] = field_schema
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,

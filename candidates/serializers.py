@@ -228,5 +228,8 @@ CandidateSerializer = type(
 
 
 class SchemaEnvelopeSerializer(serializers.Serializer):
-    data = serializers.DictField(help_text="A JSON Schema (draft 2020-12) document.")
+    # The envelope's member is called ``data``, which the stubs know as Serializer.data.
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text="A JSON Schema (draft 2020-12) document."
+    )
     meta = MetaSerializer()

@@ -59,9 +59,9 @@ def _split_stale(
     return existing, stale
 
 
-def _in_request_order(record_ids: Iterable[str], rows: Iterable[Any]) -> list[Any]:
+def _in_request_order(record_ids: Iterable[str | None], rows: Iterable[Any]) -> list[Any]:
     by_id = {row.record_id: row for row in rows}
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     ordered = []
     for record_id in record_ids:
         if record_id in by_id and record_id not in seen:

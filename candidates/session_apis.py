@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from config.api.client import client_address
 from config.api.envelope import ok
+from config.api.environment import request_environment
 from config.api.errors import (
     ErrorDetail,
     NotFound,
@@ -47,6 +48,7 @@ from .authentication import (
     HasCandidateSession,
     allow_candidate_session,
     is_candidate_session,
+    session_principal,
 )
 from .fields import normalize_email
 from .serializers import SELECTABLE_FIELDS, SHARED_OUTPUT_FIELDS, CandidateRenderer
@@ -167,7 +169,7 @@ class SessionView(ApiView):
 
     @property
     def principal(self) -> CandidateSessionPrincipal:
-        return self.request.user
+        return session_principal(self.request)
 
 
 class VerificationApi(PublicView):
@@ -195,7 +197,9 @@ class VerificationApi(PublicView):
                 raise ValidationFailed(details=[ErrorDetail("region", "Unknown region.")])
         _take(VERIFICATION_PER_IP, client_address(request))
         _take(VERIFICATION_PER_EMAIL, hash_identity(normalize_email(email)))
-        services.verification_request(email=email, environment=request.environment, region=region)
+        services.verification_request(
+            email=email, environment=request_environment(request), region=region
+        )
         return ok(request, dict(VERIFICATION_ACCEPTED), status=202)
 
 
@@ -239,11 +243,14 @@ class SessionApi(ApiView):
         code = data.get("code")
         if not isinstance(code, str) or not is_code(code):
             details.append(ErrorDetail("code", "Six digits, as in the email."))
+            code = ""
         if details:
             raise ValidationFailed(details=details)
         _take(SESSION_PER_IP, client_address(request))
         _take(SESSION_PER_EMAIL, hash_identity(normalize_email(email)))
-        created = services.session_create(email=email, code=code, environment=request.environment)
+        created = services.session_create(
+            email=email, code=code, environment=request_environment(request)
+        )
         if created is None:
             raise Unauthenticated("The code is wrong, expired or already used.")
         body = {
@@ -260,7 +267,7 @@ class SessionApi(ApiView):
         responses={200: envelope(LogoutSerializer)},
     )
     def delete(self, request: Request) -> Response:
-        services.session_end(session=request.user.session)
+        services.session_end(session=session_principal(request).session)
         return ok(request, {"loggedOut": True})
 
 
@@ -279,7 +286,7 @@ class MyCandidatesApi(AccessLogged, SessionView):
     def get(self, request: Request) -> Response:
         renderer = _all_shared_fields()
         candidates = person_selectors.candidate_list_for_person(
-            email=self.principal.email, environment=request.environment
+            email=self.principal.email, environment=request_environment(request)
         )
         return ok(request, renderer.render_many(candidates), cursor=None)
 
@@ -299,12 +306,12 @@ class MyDataExportApi(AccessLogged, SessionView):
         renderer = CandidateRenderer(SELECTABLE_FIELDS)
         candidates = person_selectors.candidate_list_for_person(
             email=self.principal.email,
-            environment=request.environment,
+            environment=request_environment(request),
             include_interactions=True,
         )
         body = {
             "email": self.principal.email,
-            "environment": request.environment,
+            "environment": request_environment(request),
             "exportedAt": serializers.DateTimeField().to_representation(timezone.now()),
             "candidates": renderer.render_many(candidates),
         }
@@ -319,8 +326,8 @@ CONSENT_FIELD = "privacyConsent"
 def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Response:
     """A candidate session may change ``privacyConsent`` of its own records and nothing else."""
     candidate = person_selectors.candidate_get_for_person(
-        email=request.user.email,
-        environment=request.environment,
+        email=session_principal(request).email,
+        environment=request_environment(request),
         record_id=record_id,
         include_attachments=False,
     )
@@ -334,13 +341,14 @@ def consent_patch(request: Request, *, record_id: str, ordering_key: str) -> Res
     consent = data.get(CONSENT_FIELD)
     if not isinstance(consent, bool):
         details.append(ErrorDetail(CONSENT_FIELD, "Required: true or false."))
+        consent = False
     if details:
         raise ValidationFailed(details=details)
     mutations = services.candidate_consent_set(
         candidate=candidate,
         consent=consent,
         ordering_keys=[ordering_key],
-        requested_by=request.user.rate_limit_identity,
+        requested_by=session_principal(request).rate_limit_identity,
     )
     return accepted(request, mutations[-1])
 
@@ -359,8 +367,8 @@ class MutationDetailApi(CandidateSessionAllowed, mutation_apis.MutationDetailApi
         if not is_candidate_session(request):
             return super().get(request, mutation_id)
         mutation = mutation_selectors.mutation_get_for_requester(
-            requested_by=request.user.rate_limit_identity,
-            environment=request.environment,
+            requested_by=session_principal(request).rate_limit_identity,
+            environment=request_environment(request),
             mutation_id=mutation_id,
         )
         if mutation is None:

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
@@ -672,11 +673,13 @@ def _sync_page(
     stats["seen"] += outcome.seen
     stats["changed"] += outcome.changed
     if outcome.max_modified and (
-        stats["max_modified"] is None or outcome.max_modified > _dt(stats["max_modified"])
+        stats["max_modified"] is None
+        or outcome.max_modified > datetime.fromisoformat(stats["max_modified"])
     ):
         stats["max_modified"] = _iso(outcome.max_modified)
     if outcome.min_deferred and (
-        stats["min_deferred"] is None or outcome.min_deferred < _dt(stats["min_deferred"])
+        stats["min_deferred"] is None
+        or outcome.min_deferred < datetime.fromisoformat(stats["min_deferred"])
     ):
         stats["min_deferred"] = _iso(outcome.min_deferred)
     return outcome
@@ -854,13 +857,13 @@ def _delete_unlisted(sync: _Sync, table: str, *, allow_mass_delete: bool) -> int
                     )
                 )
                 deleted += interaction_mirror_delete(environment=sync.environment, record_ids=chunk)
-                for row in gone_interactions:
+                for interaction in gone_interactions:
                     sync.emit(
-                        region=row.region,
+                        region=interaction.region,
                         event="interaction.deleted",
                         data={
-                            "interactionId": row.record_id,
-                            "candidateId": row.candidate.record_id,
+                            "interactionId": interaction.record_id,
+                            "candidateId": interaction.candidate.record_id,
                         },
                     )
     logger.info("sync.deleted", base=sync.gateway.base_id, table=table, records=deleted)
@@ -1003,7 +1006,8 @@ def _run_job(
     run.refresh_from_db()
     result.status = STATUS_SUCCEEDED if run.status == SyncRunStatus.SUCCEEDED else STATUS_FAILED
     result.run_id, result.error = run.pk, run.error
-    result.requests, result.events, result.duration_s = run.requests, run.events, run.duration_s
+    result.requests, result.events = run.requests, run.events
+    result.duration_s = run.duration_s or 0.0
     result.records_seen, result.records_changed = run.records_seen, run.records_changed
     result.records_deleted = run.records_deleted
     report = run.cursor.get("unplaced") or {}
@@ -1075,9 +1079,7 @@ def _delete_batch(sync: _Sync, table: str, record_ids: list[str]) -> int:
     deleted = 0
     for record_id in record_ids:
         try:
-            deleted += len(
-                sync.request(lambda r=record_id: sync.gateway.delete_records(table, [r]))
-            )
+            deleted += len(sync.request(partial(sync.gateway.delete_records, table, [record_id])))
         except AirtableError as error:
             if not error.record_not_found:
                 raise

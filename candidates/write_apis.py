@@ -19,15 +19,18 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.environment import request_environment
 from config.api.errors import BadRequest, ErrorDetail, NotFound, ValidationFailed
 from mutations.apis import ACCEPTED_RESPONSE, accepted
 from mutations.services import Accepted, mutation_accept
 from regions.apis import KeyView
+from regions.authentication import key_principal
 from webhooks.http import UnsafeUrl, check_url
 
 from . import openapi as bodies
 from . import schema, selectors, writes
 from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
+from .fields import ATTACHMENT_MEMBERS
 from .models import Candidate
 from .session_apis import consent_patch
 from .writes import candidate_key, identity_keys, interaction_key
@@ -35,7 +38,6 @@ from .writes import candidate_key, identity_keys, interaction_key
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
 MAX_CANDIDATES_PER_REQUEST = 10
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 RESERVED = ("idempotencyKey", "callbackUrl")
 
 CALLBACK_PARAMETER = OpenApiParameter(
@@ -143,7 +145,7 @@ class WriteView(KeyView):
             # Once per write, before a handler stages files: idempotency key and callbackUrl
             # (the callback host is resolved here, for the SSRF guard).
             body = request.data if isinstance(request.data, dict) else {}
-            request._request.reserved_members = _reserved(request, body)
+            request._request.reserved_members = _reserved(request, body)  # type: ignore[attr-defined]
 
     def accept(
         self,
@@ -175,14 +177,14 @@ class WriteView(KeyView):
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
     ) -> Accepted:
-        idempotency_key, callback_url = request._request.reserved_members
+        idempotency_key, callback_url = request._request.reserved_members  # type: ignore[attr-defined]
         try:
             result = mutation_accept(
                 region=self.region,
-                environment=request.environment,
+                environment=request_environment(request),
                 operation=operation,
                 payload=payload,
-                api_key=request.auth,
+                api_key=key_principal(request).api_key,
                 target_ids=list(target_ids),
                 ordering_keys=ordering_keys,
                 idempotency_key=idempotency_key,
@@ -209,7 +211,7 @@ class WriteView(KeyView):
     def candidate(self, request: Request, record_id: str) -> Candidate:
         candidate = selectors.candidate_get(
             region=self.region,
-            environment=request.environment,
+            environment=request_environment(request),
             record_id=record_id,
             include_attachments=True,
         )
@@ -296,7 +298,7 @@ class CandidateCreateApi(WriteView):
             k
             for c in candidates
             for k in identity_keys(
-                self.region.pk, request.environment, email=c["email"], phone=c.get("phone")
+                self.region.pk, request_environment(request), email=c["email"], phone=c.get("phone")
             )
         ]
         return self.accept(
@@ -333,17 +335,17 @@ class CandidateUpsertApi(WriteView):
             raise ValidationFailed(details=details)
         keys = identity_keys(
             self.region.pk,
-            request.environment,
+            request_environment(request),
             email=candidate["email"],
             phone=candidate.get("phone"),
         )
         for match in selectors.candidate_find(
             region=self.region,
-            environment=request.environment,
+            environment=request_environment(request),
             email=candidate["email"],
             include_archived=True,
         ):
-            keys.append(candidate_key(request.environment, match.record_id))
+            keys.append(candidate_key(request_environment(request), match.record_id))
         staged = StagedFiles()
         return self.accept_mutation(
             request,
@@ -373,7 +375,7 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
             return consent_patch(
                 request,
                 record_id=record_id,
-                ordering_key=candidate_key(request.environment, record_id),
+                ordering_key=candidate_key(request_environment(request), record_id),
             )
         candidate = self.candidate(request, record_id)
         fields = schema.validate_candidate(
@@ -451,14 +453,14 @@ class InteractionCreateApi(WriteView):
             operation="interaction.create",
             payload={"candidateId": record_id, "interactions": validated},
             target_ids=[record_id],
-            ordering_keys=[candidate_key(request.environment, record_id)],
+            ordering_keys=[candidate_key(request_environment(request), record_id)],
         )
 
 
 class InteractionWriteApi(WriteView):
     def interaction(self, request: Request, record_id: str) -> Any:
         interaction = selectors.interaction_get(
-            region=self.region, environment=request.environment, record_id=record_id
+            region=self.region, environment=request_environment(request), record_id=record_id
         )
         if interaction is None:
             raise NotFound("No such interaction.")
@@ -480,7 +482,7 @@ class InteractionWriteApi(WriteView):
             operation="interaction.update",
             payload={"fields": fields},
             target_ids=[record_id],
-            ordering_keys=[interaction_key(request.environment, record_id)],
+            ordering_keys=[interaction_key(request_environment(request), record_id)],
         )
 
     @extend_schema(
@@ -497,7 +499,7 @@ class InteractionWriteApi(WriteView):
             operation="interaction.delete",
             payload={},
             target_ids=[record_id],
-            ordering_keys=[interaction_key(request.environment, record_id)],
+            ordering_keys=[interaction_key(request_environment(request), record_id)],
         )
 
 
@@ -525,7 +527,7 @@ class AttachmentAddApi(WriteView):
             payload={"candidateId": record_id, **staged.stage(files)},
             target_ids=[record_id],
             staged=staged,
-            ordering_keys=[candidate_key(request.environment, record_id)],
+            ordering_keys=[candidate_key(request_environment(request), record_id)],
         )
 
 
@@ -546,5 +548,5 @@ class AttachmentRemoveApi(WriteView):
             operation="attachment.remove",
             payload={"attachmentId": attachment_id},
             target_ids=[record_id],
-            ordering_keys=[candidate_key(request.environment, record_id)],
+            ordering_keys=[candidate_key(request_environment(request), record_id)],
         )

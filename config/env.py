@@ -38,6 +38,14 @@ def required(name: str, *, embedded_default: str | None = None) -> str:
     )
 
 
+def required_instant(name: str, *, default: str) -> datetime:
+    """Like ``instant`` for a date that must be set: an empty value fails at start."""
+    value = instant(name, default=default)
+    if value is None:
+        raise ImproperlyConfigured(f"Environment variable {name} must not be empty.")
+    return value
+
+
 def instant(name: str, *, default: str = "") -> datetime | None:
     """An ISO 8601 date or date-time (UTC when no offset is given); ``None`` when empty."""
     value = env.str(name, default=default)

@@ -47,7 +47,7 @@ class MutationAttemptInline(RegionScopedInlineMixin, TabularInline):
         return False
 
 
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     MutationStatus.QUEUED: "info",
     MutationStatus.PROCESSING: "warning",
     MutationStatus.SUCCEEDED: "success",
@@ -184,7 +184,7 @@ class MutationAdmin(ViewOnlyDetailMixin, RegionScopedAdminMixin, ModelAdmin):
         # The reverse relation and the admin URL name: the engine does not import webhooks.
         deliveries = obj.callback_deliveries.order_by("created_at")
         if not deliveries:
-            return _("None: this mutation has no callback URL, or it has not ended yet.")
+            return str(_("None: this mutation has no callback URL, or it has not ended yet."))
         return format_html_join(
             mark_safe("<br>"),
             '<a href="{}">{}</a> · {} · {}',

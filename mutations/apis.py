@@ -5,10 +5,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.envelope import ok
+from config.api.environment import request_environment
 from config.api.errors import BadRequest, ErrorDetail, NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
-from regions.apis import CURSOR_PARAMETERS, KeyView
+from regions.apis import KeyView
 
 from . import selectors
 from .models import Mutation, MutationStatus
@@ -38,7 +39,7 @@ class MutationDetailApi(KeyView):
     )
     def get(self, request: Request, mutation_id: str) -> Response:
         mutation = selectors.mutation_get(
-            region=self.region, environment=request.environment, mutation_id=mutation_id
+            region=self.region, environment=request_environment(request), mutation_id=mutation_id
         )
         if mutation is None:
             raise NotFound("No such mutation.")
@@ -61,11 +62,11 @@ class MutationListApi(KeyView):
             raise BadRequest(details=[ErrorDetail("status", f"One of {MutationStatus.values}.")])
         page = paginate(
             selectors.mutation_list(
-                region=self.region, environment=request.environment, status=status
+                region=self.region, environment=request_environment(request), status=status
             ),
             cursor=request.query_params.get("cursor"),
             page_size=parse_page_size(request.query_params.get("pageSize")),
-            scope=f"mutations:{self.region.pk}:{request.environment}:{status}",
+            scope=f"mutations:{self.region.pk}:{request_environment(request)}:{status}",
             id_field="sequence",
         )
         data = MutationSerializer(page.items, many=True, context={"request": request}).data

@@ -19,9 +19,12 @@ class MutationsConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_init
 
-        from . import registry, waiting
+        from config.api.health import register_database_check
+
+        from . import registry, selectors, waiting
 
         registry.register_finish_listener(waiting.mutation_signal_finished)
+        register_database_check("queue", selectors.mutation_queue_health)
         worker_init.connect(refuse_unsafe_worker, weak=False, dispatch_uid="mutations.pool")
 
 

@@ -58,13 +58,20 @@ from django.db import (
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from airtable.gateway import AirtableError, AirtableGateway, gateway_for_environment
+from airtable.gateway import (
+    KIND_RATE_LIMITED,
+    KIND_RETRYABLE,
+    MAX_RECORDS_PER_WRITE,
+    AirtableError,
+    AirtableGateway,
+    gateway_for_environment,
+)
 
 from . import registry
 from .limiter import AirtableBudget
 from .models import Mutation, MutationAttempt, MutationKey, MutationStatus
 from .services import mutation_close
-from .steps import MAX_RECORDS_PER_REQUEST, Step, StepOutcome, WriteItem
+from .steps import Step, StepOutcome, WriteItem
 
 logger = structlog.get_logger(__name__)
 
@@ -163,7 +170,7 @@ class Batch:
     environment: str
     parts: list[Part] = field(default_factory=list)
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    capacity: int = MAX_RECORDS_PER_REQUEST
+    capacity: int = MAX_RECORDS_PER_WRITE
 
     @property
     def step(self) -> Step:
@@ -616,7 +623,7 @@ def _handle_failure(
         table=batch.step.table,
         records=batch.record_count,
     )
-    if error.kind == "rate_limited":
+    if error.kind == KIND_RATE_LIMITED:
         budget.pause()
         for part in batch.parts:
             _requeue(part.mutation, owner, delay_s=budget.paused_for())
@@ -626,7 +633,7 @@ def _handle_failure(
         # the mutations wait (backing off as for an outage) while an operator fixes it, and
         # fail with a message that says so if it is not fixed in time.
         logger.error("airtable.table_or_base_not_found", table=batch.step.table, error=str(error))
-    if error.kind == "retryable" or error.table_or_base_not_found:
+    if error.kind == KIND_RETRYABLE or error.table_or_base_not_found:
         code = "AIRTABLE_LAYOUT" if error.table_or_base_not_found else "AIRTABLE_UNAVAILABLE"
         now = timezone.now()
         for part in batch.parts:
@@ -635,7 +642,7 @@ def _handle_failure(
             mutation.unknown_outcomes += int(error.ambiguous)
             if lands_later(error):
                 mutation.quarantined_until = now + timedelta(seconds=settings.MUTATION_SETTLE_S)
-            fields = {
+            fields: dict[str, Any] = {
                 "step_failures": mutation.step_failures,
                 "unknown_outcomes": mutation.unknown_outcomes,
                 "quarantined_until": mutation.quarantined_until,

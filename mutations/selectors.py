@@ -48,3 +48,8 @@ def mutation_queue_stats() -> dict[str, Any]:
         "depth": queued.count(),
         "oldestQueuedAgeS": round((timezone.now() - oldest).total_seconds(), 1) if oldest else None,
     }
+
+
+def mutation_queue_health() -> dict[str, Any]:
+    """The "queue" entry of GET /api/health: depth and the age of the oldest queued mutation."""
+    return {"status": "ok", **mutation_queue_stats()}

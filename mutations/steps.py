@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-MAX_RECORDS_PER_REQUEST = 10
-
 Action = Literal["upsert", "update", "delete", "list", "get", "upload"]
 BATCHABLE_ACTIONS = frozenset({"upsert", "update", "delete"})
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import time
 
-import structlog
 from celery import shared_task
-from kombu.exceptions import KombuError, OperationalError
-from redis.exceptions import RedisError
 
 from config.api.environment import ENVIRONMENTS
+from config.enqueue import enqueue
 
 from .engine import eligible_mutations, engine_tick, worker_id
 from .services import mutation_keys_release_expired
-
-logger = structlog.get_logger(__name__)
 
 DRAIN_BUDGET_S = 25.0  # then yield the worker slot; the sweeper or a wake-up resumes
 
@@ -54,9 +50,10 @@ def sweep_mutations() -> None:
 
 def engine_wakeup(environment: str, *, countdown: float = 0) -> bool:
     """Enqueue a drain. Never raises: with the broker down the sweeper catches up later."""
-    try:
-        drain_mutations.apply_async((environment,), countdown=countdown or None, retry=False)
-        return True
-    except (KombuError, OperationalError, RedisError, OSError) as exc:
-        logger.warning("engine.wakeup_failed", environment=environment, error=type(exc).__name__)
-        return False
+    return enqueue(
+        drain_mutations,
+        environment,
+        countdown=countdown,
+        failure_event="engine.wakeup_failed",
+        environment=environment,
+    )

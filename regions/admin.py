@@ -272,10 +272,12 @@ class ApiKeyAdmin(RegionScopedAdminMixin, ModelAdmin):
     def display_prefix(self, obj: ApiKey) -> str:
         return f"ork_{obj.prefix}"
 
-    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = ApiKeyCreateForm
-        form = super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and not request.user.is_superuser:
             # Admin-scope keys act for every region: a superuser power.
             form.base_fields["region"].required = True
@@ -383,7 +385,7 @@ class BackOfficeUserAdmin(UserAdmin, ModelAdmin):
     change_password_form = AdminPasswordChangeForm
 
     inlines = [*UserAdmin.inlines, StaffMembershipInline]
-    list_display = (*UserAdmin.list_display, "region_codes")
+    list_display = (*UserAdmin.list_display, "region_codes")  # type: ignore[misc]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).prefetch_related("region_memberships__region")

@@ -17,7 +17,7 @@ one filter covers them all. On top of that the mixin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin import helpers
@@ -97,7 +97,14 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         )
 
 
-class RegionScopedAdminMixin:
+if TYPE_CHECKING:  # the mixins are only ever mixed into these Django classes
+    _AdminBase = admin.ModelAdmin
+    _InlineBase = admin.options.InlineModelAdmin
+else:
+    _AdminBase = _InlineBase = object
+
+
+class RegionScopedAdminMixin(_AdminBase):
     """Put first in the bases of a ``ModelAdmin`` whose rows belong to a region."""
 
     #: Path from the model to its region: ``region``, ``candidate__region``; ``pk`` for Region.
@@ -183,7 +190,7 @@ def _count_visible(queryset: QuerySet[Any], selected: Iterable[str]) -> int:
         return -1
 
 
-class RegionScopedInlineMixin:
+class RegionScopedInlineMixin(_InlineBase):
     """For inlines: foreign-key choices limited like the parent admin's."""
 
     def get_field_queryset(self, db: str | None, db_field: Any, request: HttpRequest) -> Any:

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.envelope import ok
 from config.api.errors import Forbidden, NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
 from config.api.views import ApiView
 
 from . import selectors, services
-from .authentication import ApiKeyAuthentication, HasAdminKey, HasRegionKey
+from .authentication import (
+    ApiKeyAuthentication,
+    HasAdminKey,
+    HasRegionKey,
+    key_principal,
+    key_region,
+)
 from .models import ApiKeyScope, Region
 from .serializers import (
     ApiKeySerializer,
@@ -20,11 +26,6 @@ from .serializers import (
     RegionUpdateSerializer,
 )
 
-CURSOR_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="meta.cursor of the previous page."),
-    OpenApiParameter("pageSize", int, description="1–100, default 100."),
-]
-
 
 class KeyView(ApiView):
     authentication_classes = [ApiKeyAuthentication]
@@ -32,7 +33,7 @@ class KeyView(ApiView):
 
     @property
     def region(self) -> Region:
-        return self.request.user.region
+        return key_region(self.request)
 
 
 class AdminKeyView(ApiView):
@@ -103,7 +104,9 @@ class ApiKeyListCreateApi(KeyView):
     )
     def get(self, request: Request) -> Response:
         page = paginate(
-            selectors.api_key_list(region=self.region, include_admin=request.user.is_admin),
+            selectors.api_key_list(
+                region=self.region, include_admin=key_principal(request).is_admin
+            ),
             cursor=request.query_params.get("cursor"),
             page_size=parse_page_size(request.query_params.get("pageSize")),
             scope=f"api-keys:{self.region.pk}",
@@ -120,7 +123,7 @@ class ApiKeyListCreateApi(KeyView):
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         scope = serializer.validated_data["scope"]
-        if scope == ApiKeyScope.ADMIN and not request.user.is_admin:
+        if scope == ApiKeyScope.ADMIN and not key_principal(request).is_admin:
             raise Forbidden("Only admin keys may create admin keys.")
         created = services.api_key_create(
             region=self.region, name=serializer.validated_data["name"], scope=scope
@@ -135,9 +138,11 @@ class ApiKeyRevokeApi(KeyView):
     )
     def delete(self, request: Request, key_id: str) -> Response:
         api_key = selectors.api_key_get(
-            region=self.region, key_id=key_id, include_admin=request.user.is_admin
+            region=self.region, key_id=key_id, include_admin=key_principal(request).is_admin
         )
         if api_key is None:
             raise NotFound("No such API key.")
-        api_key = services.api_key_revoke(api_key=api_key, revoked_by=request.auth)
+        api_key = services.api_key_revoke(
+            api_key=api_key, revoked_by=key_principal(request).api_key
+        )
         return ok(request, ApiKeySerializer(api_key).data)

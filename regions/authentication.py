@@ -7,7 +7,7 @@ key acts for the region named in ``x-region-id`` (by id or code), else its home 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -37,6 +37,17 @@ class KeyPrincipal:
     @property
     def rate_limit_identity(self) -> str:
         return f"key:{self.api_key.pk}"
+
+
+def key_principal(request: Request) -> KeyPrincipal:
+    """The API key behind a view guarded by ``HasRegionKey`` or ``HasAdminKey``, which refuse
+    every other principal before the view runs."""
+    return cast(KeyPrincipal, request.user)
+
+
+def key_region(request: Request) -> Region:
+    """The region a ``HasRegionKey`` view acts for (the permission refuses a key without one)."""
+    return cast(Region, key_principal(request).region)
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -244,7 +244,7 @@ def coverage_overview(
     for row in RegionCoverage.objects.filter(
         region_id__in=list(codes), municipality_code=""
     ).order_by("region__code"):
-        for postcode in range(row.postcode_from, row.postcode_to + 1):  # type: ignore[arg-type]
+        for postcode in range(row.postcode_from, row.postcode_to + 1):  # type: ignore[arg-type,operator]
             holders[postcode].append(codes[row.region_id])
     gaps: list[CoverageSpan] = []
     shared: list[CoverageSpan] = []

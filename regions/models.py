@@ -293,9 +293,9 @@ class RegionCoverage(models.Model):
         if not has_range and not self.municipality_code:
             raise ValidationError(_("Give a postcode range or a municipality code."))
         if has_range:
-            if self.postcode_to is None:
-                self.postcode_to = self.postcode_from
             if self.postcode_from is None:
                 raise ValidationError({"postcode_from": _("Give the first postcode.")})
+            if self.postcode_to is None:
+                self.postcode_to = self.postcode_from
             if self.postcode_from > self.postcode_to:
                 raise ValidationError({"postcode_to": _("Must not be before 'postcode from'.")})

@@ -9,8 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = {"regions", "candidates", "mutations", "webhooks", "airtable", "backoffice"}
-# GET /api/health reports the engine's queue (SPEC 2); that one read is the known exception.
-CONFIG_EXCEPTIONS = {("config/api/health.py", "mutations")}
 
 
 def _imported_top_levels(directory: str) -> Iterator[tuple[str, str]]:
@@ -28,7 +26,7 @@ def _imported_top_levels(directory: str) -> Iterator[tuple[str, str]]:
 
 def test_config_imports_no_app():
     imports = set(_imported_top_levels("config"))
-    assert {(path, name) for path, name in imports if name in APPS} == CONFIG_EXCEPTIONS
+    assert {(path, name) for path, name in imports if name in APPS} == set()
 
 
 def test_no_app_imports_the_back_office():

@@ -53,7 +53,7 @@ class DeliveryAttemptInline(RegionScopedInlineMixin, TabularInline):
         return False
 
 
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     DeliveryStatus.PENDING: "info",
     DeliveryStatus.DELIVERED: "success",
     DeliveryStatus.FAILED: "danger",
@@ -185,7 +185,8 @@ class SubscriptionForm(forms.ModelForm):
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance._state.adding and data.get("region") and data.get("environment"):
             existing = Subscription.objects.filter(
                 region=data["region"], environment=data["environment"]

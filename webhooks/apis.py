@@ -7,10 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.envelope import ok
+from config.api.environment import request_environment
 from config.api.errors import NotFound
-from config.api.openapi import envelope
+from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
-from regions.apis import CURSOR_PARAMETERS, KeyView
+from regions.apis import KeyView
 from regions.models import Region
 from regions.services import region_rotate_signing_secret
 
@@ -29,7 +30,9 @@ TAGS = ["Webhooks"]
 class SubscriptionView(KeyView):
     def subscription(self, request: Request, subscription_id: str) -> Subscription:
         subscription = selectors.subscription_get(
-            region=self.region, environment=request.environment, subscription_id=subscription_id
+            region=self.region,
+            environment=request_environment(request),
+            subscription_id=subscription_id,
         )
         if subscription is None:
             raise NotFound("No such webhook subscription.")
@@ -45,10 +48,12 @@ class SubscriptionListCreateApi(SubscriptionView):
     )
     def get(self, request: Request) -> Response:
         page = paginate(
-            selectors.subscription_list(region=self.region, environment=request.environment),
+            selectors.subscription_list(
+                region=self.region, environment=request_environment(request)
+            ),
             cursor=request.query_params.get("cursor"),
             page_size=parse_page_size(request.query_params.get("pageSize")),
-            scope=f"webhooks:{self.region.pk}:{request.environment}",
+            scope=f"webhooks:{self.region.pk}:{request_environment(request)}",
         )
         data = SubscriptionSerializer(page.items, many=True).data
         return ok(request, data, cursor=page.next_cursor)
@@ -65,7 +70,9 @@ class SubscriptionListCreateApi(SubscriptionView):
         serializer = SubscriptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         subscription = services.subscription_create(
-            region=self.region, environment=request.environment, **serializer.validated_data
+            region=self.region,
+            environment=request_environment(request),
+            **serializer.validated_data,
         )
         return ok(request, SubscriptionSerializer(subscription).data, status=201)
 

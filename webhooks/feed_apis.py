@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.envelope import ok
+from config.api.environment import request_environment
 from config.api.openapi import envelope
 from config.api.pagination import parse_page_size
 from regions.apis import KeyView
@@ -24,8 +25,9 @@ class FeedEventSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="The same id as the webhook delivery of this event.")
     type = serializers.ChoiceField(choices=list(EVENT_TYPES))
     occurredAt = serializers.DateTimeField()
-    source = serializers.ChoiceField(choices=EventSource.choices)
-    data = serializers.JSONField(
+    # ``source`` and ``data`` are the feed's member names; the stubs know them as Field attributes.
+    source = serializers.ChoiceField(choices=EventSource.choices)  # type: ignore[assignment]
+    data = serializers.JSONField(  # type: ignore[assignment]
         help_text="Ids and changed field names only, as in the webhook payload; read the "
         "record itself for its values."
     )
@@ -85,7 +87,7 @@ class EventFeedApi(KeyView):
         types = feed.parse_types(request.query_params.getlist("types"))
         page = feed.feed_read(
             region=self.region,
-            environment=request.environment,
+            environment=request_environment(request),
             after=after,
             page_size=page_size,
             types=types,

@@ -97,7 +97,7 @@ def resolve(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError) as exc:  # ValueError: NUL in the name
         raise UnresolvableHost(f"The host {host!r} does not resolve.") from exc
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> PostResult:
             headers=request_headers,
             allow_redirects=False,
             stream=True,
-            timeout=Timeout(total=TOTAL_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+            # requests passes a urllib3 Timeout through (its stubs only know floats/tuples).
+            timeout=Timeout(total=TOTAL_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),  # type: ignore[arg-type]
         ) as response:
             text = _read_capped(response, started + TOTAL_TIMEOUT_S)
             status = response.status_code

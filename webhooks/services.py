@@ -262,7 +262,7 @@ def _inline_interaction_events(
     # interactions in the order given.
     record_ids = result.get("recordIds") or []
     interaction_ids = list(result.get("interactionIds") or [])
-    events = []
+    events: list[tuple[str, dict[str, Any]]] = []
     for candidate, record_id in zip(candidates, record_ids, strict=False):
         for _ in candidate.get("interactions") or []:
             if not interaction_ids:
@@ -573,7 +573,7 @@ def _cancel_pending(subscription: Subscription, *, message: str) -> None:
 
 
 DISABLED_EMAIL_SUBJECT = "Webhook uitgeschakeld: {url}"
-DISABLED_REASON_TEXT = {
+DISABLED_REASON_TEXT: dict[str, str] = {
     DisabledReason.GONE: "uw server antwoordde met 410 Gone",
     DisabledReason.FAILING: "de bezorging mislukt al drie dagen achter elkaar",
 }

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import structlog
 from celery import shared_task
-from kombu.exceptions import KombuError, OperationalError
-from redis.exceptions import RedisError
+
+from config.enqueue import enqueue
 
 from . import services
-
-logger = structlog.get_logger(__name__)
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -28,11 +25,10 @@ def sweep_deliveries() -> None:
 
 def delivery_enqueue(delivery_id: UUID | str, *, countdown: float = 0) -> bool:
     """Enqueue one attempt. Never raises: with the broker down the sweep catches up later."""
-    try:
-        deliver.apply_async((str(delivery_id),), countdown=countdown or None, retry=False)
-        return True
-    except (KombuError, OperationalError, RedisError, OSError) as exc:
-        logger.warning(
-            "webhooks.enqueue_failed", delivery_id=str(delivery_id), error=type(exc).__name__
-        )
-        return False
+    return enqueue(
+        deliver,
+        str(delivery_id),
+        countdown=countdown,
+        failure_event="webhooks.enqueue_failed",
+        delivery_id=str(delivery_id),
+    )

@@ -303,7 +303,14 @@ def upload_attachment(
         body.get("filename"),
         body.get("file"),
     )
-    if not all(isinstance(v, str) and v for v in (content_type, filename, encoded)):
+    if not (
+        isinstance(content_type, str)
+        and content_type
+        and isinstance(filename, str)
+        and filename
+        and isinstance(encoded, str)
+        and encoded
+    ):
         raise errors.invalid_request("contentType, file (base64) and filename are required")
     if not is_id(record_id, RECORD_PREFIX):
         raise errors.record_not_found()

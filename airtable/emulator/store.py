@@ -14,7 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeGuard
 
 from . import errors
 from .fields import (
@@ -160,6 +161,10 @@ def _cell_value(fld: dict[str, Any], record: dict[str, Any]) -> Any:
     if field_type == "autoNumber":
         return record.get("autoNumber")
     return record["fields"].get(fld["id"])
+
+
+def _record_sort_key(fld: dict[str, Any], record: dict[str, Any]) -> tuple[int, Any]:
+    return _sort_key(_cell_value(fld, record))
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -515,10 +520,7 @@ class Store:
             ]
         for field_ref, direction in reversed(query.sort):
             fld = index.require(field_ref)
-            records.sort(
-                key=lambda r, f=fld: _sort_key(_cell_value(f, r)),
-                reverse=direction == "desc",
-            )
+            records.sort(key=partial(_record_sort_key, fld), reverse=direction == "desc")
         ids = [r["id"] for r in records]
         return ids[: query.max_records] if query.max_records is not None else ids
 
@@ -698,7 +700,7 @@ class Store:
         base_id: str,
         table_ref: str,
         items: Sequence[dict[str, Any]],
-        merge_on: Sequence[str],
+        merge_on: object,
         *,
         replace: bool = False,
         typecast: bool = False,
@@ -730,7 +732,7 @@ class Store:
             }
 
     @staticmethod
-    def _merge_fields(index: _FieldIndex, merge_on: Sequence[str]) -> list[dict[str, Any]]:
+    def _merge_fields(index: _FieldIndex, merge_on: object) -> list[dict[str, Any]]:
         if not isinstance(merge_on, list) or not 1 <= len(merge_on) <= MAX_MERGE_FIELDS:
             raise errors.invalid_request(
                 f"performUpsert.fieldsToMergeOn must list 1 to {MAX_MERGE_FIELDS} fields"
@@ -987,7 +989,7 @@ class Store:
                         record["modified"][field_id] = now
 
 
-def _valid_name(name: object) -> bool:
+def _valid_name(name: object) -> TypeGuard[str]:
     return isinstance(name, str) and bool(name.strip())
 
 

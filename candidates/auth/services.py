@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -212,7 +213,7 @@ def candidate_consent_set(
     archive's success emits ``candidate.archived`` to the region's webhooks. Both mutations
     are accepted in one transaction: both or neither. Returns them in acceptance order.
     """
-    common = {
+    common: dict[str, Any] = {
         "region": candidate.region,
         "environment": candidate.environment,
         "target_ids": [candidate.record_id],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 from celery import shared_task
-from kombu.exceptions import KombuError, OperationalError
-from redis.exceptions import RedisError
+
+from config.enqueue import enqueue
 
 from . import services
 
@@ -26,9 +26,9 @@ def clean_up_sessions() -> None:
 
 def verification_code_enqueue(code_id: int) -> bool:
     """Enqueue the delivery of one code. Never raises; ``False`` when the broker is down."""
-    try:
-        deliver_verification_code.apply_async((code_id,), retry=False)
-        return True
-    except (KombuError, OperationalError, RedisError, OSError) as exc:
-        logger.warning("verification.enqueue_failed", code_id=code_id, error=type(exc).__name__)
-        return False
+    return enqueue(
+        deliver_verification_code,
+        code_id,
+        failure_event="verification.enqueue_failed",
+        code_id=code_id,
+    )

@@ -25,6 +25,7 @@ from mutations.models import Mutation, MutationStatus
 from mutations.serializers import mutation_links
 from mutations.waiting import mutation_wait
 from regions.apis import KeyView
+from regions.authentication import key_principal
 from regions.services import api_key_touch_v1
 
 from .. import schema, selectors
@@ -91,7 +92,7 @@ class V1View(KeyView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        api_key_touch_v1(api_key=request.auth)
+        api_key_touch_v1(api_key=key_principal(request).api_key)
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

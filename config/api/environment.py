@@ -23,5 +23,11 @@ def environment_for(path: str, meta: dict[str, Any]) -> str:
     return PRODUCTION
 
 
+def request_environment(request: Any) -> str:
+    """The data set ``EnvironmentMiddleware`` chose for this request (Django's or DRF's)."""
+    environment: str = request.environment
+    return environment
+
+
 def is_sandbox(request: Any) -> bool:
     return getattr(request, "environment", PRODUCTION) == SANDBOX

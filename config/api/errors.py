@@ -165,7 +165,7 @@ def _from_drf(exc: drf.APIException) -> ApiError:
     if isinstance(exc, drf.UnsupportedMediaType):
         return UnsupportedMediaType()
     if isinstance(exc, drf.Throttled):
-        wait = math.ceil(exc.wait or 1)
+        wait = math.ceil(getattr(exc, "wait", None) or 1)
         return RateLimited(headers={"Retry-After": str(wait)})
     error = ApiError(str(exc.detail))
     error.status_code = exc.status_code

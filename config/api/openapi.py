@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+
+# The query parameters of every keyset-paginated list (config/api/pagination.py).
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="meta.cursor of the previous page."),
+    OpenApiParameter("pageSize", int, description="1–100, default 100."),
+]
 
 API_PREFIXES = ("/api/v2/", "/api/health")
 
@@ -88,7 +95,9 @@ class EnvelopeAutoSchema(AutoSchema):
 
     # Hooks the (private) body builder because @extend_schema replaces
     # get_response_serializers on a generated subclass.
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         errors = dict(_COMMON_ERRORS)
         if self.method in {"POST", "PUT", "PATCH", "DELETE"}:

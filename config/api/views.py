@@ -35,13 +35,14 @@ class PerKeyRateThrottle(BaseThrottle):
 
     def identity(self, request: Request) -> str:
         principal = request.user
-        if principal is not None and getattr(principal, "rate_limit_identity", None):
-            return principal.rate_limit_identity
+        identity: str | None = getattr(principal, "rate_limit_identity", None)
+        if identity:
+            return identity
         return f"ip:{client_address(request)}"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         state = api_bucket().take(self.identity(request))
-        request._request.ratelimit_state = state
+        request._request.ratelimit_state = state  # type: ignore[attr-defined]
         if not state.allowed:
             raise RateLimited(
                 "Too many requests for this key; slow down and retry after the given time.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.env import env, instant
+from config.env import env, instant, required_instant
 
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
@@ -15,7 +15,7 @@ API_KEY_LAST_USED_RESOLUTION_S = 60
 API_V1_WAIT_S = env.float("API_V1_WAIT_S", default=20.0)
 # Per process: keep it below gunicorn's --threads so v1 waits never take every thread.
 API_V1_MAX_WAITING = env.int("API_V1_MAX_WAITING", default=4)
-API_V1_DEPRECATED_AT = instant("API_V1_DEPRECATED_AT", default="2026-01-01")
+API_V1_DEPRECATED_AT = required_instant("API_V1_DEPRECATED_AT", default="2026-01-01")
 API_V1_SUNSET_AT = instant("API_V1_SUNSET_AT")
 
 # Proxies in front of the app whose X-Forwarded-For hop is believed: a count or CIDRs

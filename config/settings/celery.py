@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 from celery.schedules import crontab
@@ -33,7 +34,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Fail fast when Redis is down: accepted writes are safe in the database and the sweeper
     # enqueues them once the broker is back.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "visibility_timeout": 3600,
         "socket_connect_timeout": 1,
         "socket_timeout": 2,

@@ -136,6 +136,8 @@ def test_health_reports_each_dependency(anon_client):
     assert data["status"] == "ok"
     assert data["checks"]["database"]["status"] == "ok"
     assert data["checks"]["redis"]["status"] == "ok"
+    # The engine registers the queue figures (config imports no app).
+    assert data["checks"]["queue"] == {"status": "ok", "depth": 0, "oldestQueuedAgeS": None}
 
 
 def test_health_is_503_when_database_fails(anon_client, monkeypatch):
