@@ -350,7 +350,9 @@ def _fence(batch: Batch, owner: str) -> Batch:
 def _request_deadline_s(gateway: AirtableGateway, batch: Batch) -> float:
     """A total deadline per request, shorter than what is left of the lease the fence extended
     (less the token wait since then)."""
-    lease_end = min(part.mutation.lease_expires_at for part in batch.parts)
+    # _fence set every part's lease end; a part without one has no lease left to send under.
+    ends = [part.mutation.lease_expires_at for part in batch.parts]
+    lease_end = min(end for end in ends if end is not None) if all(ends) else timezone.now()
     remaining = (lease_end - timezone.now()).total_seconds()
     leeway = remaining - float(settings.MUTATION_LEASE_MARGIN_S)
     return max(0.1, min(gateway.request_timeout_s, leeway))

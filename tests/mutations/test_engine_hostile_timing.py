@@ -95,7 +95,8 @@ def _sending(mutation: Mutation, process, condition: Callable[[Mutation], bool] 
 
 def _in_flight(mutation: Mutation, sent: int) -> None:
     """Give the claimed request time to reach the emulator: the engine counts an attempt right
-    before its token wait (at most one token interval here) and the send. Soft, so the same test shows the old engine (which counted nothing)."""
+    before its token wait (at most one token interval here) and the send. Soft, so the same
+    test shows the old engine (which counted nothing)."""
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         mutation.refresh_from_db()
