@@ -693,13 +693,16 @@ def drill_combined(stack: Stack, submitter: Submitter) -> None:
     span = submitter.combined_s
     started = time.monotonic()
     stop = threading.Event()
-    per_thread = max(30, submitter.size // 2)
+    # Two feeders spread ``submitter.size`` candidates evenly over the span, 30 per round.
+    chunk = 30
+    rounds = max(1, -(-submitter.size // (2 * chunk)))
 
     def feed(tag: str) -> None:
-        round_ = 0
-        while not stop.is_set():
-            round_ += 1
-            submitter.submit(f"{tag}-{round_}", min(per_thread, 90))
+        for round_ in range(rounds):
+            if stop.is_set():
+                return
+            submitter.submit(f"{tag}-{round_}", chunk)
+            stop.wait(max(0.0, started + span * (round_ + 1) / rounds - time.monotonic()))
 
     feeders = [threading.Thread(target=feed, args=(f"combined{n}",), daemon=True) for n in (1, 2)]
     for feeder in feeders:
