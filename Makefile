@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install chromium run test test-postgres test-sqlite lint messages bench fuzz drill clean
+.PHONY: install chromium run test test-postgres test-sqlite lint messages bench bench-quick fuzz drill clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ messages: install
 bench: install
 	command -v hey >/dev/null || (apt-get install -y hey || (apt-get update && apt-get install -y hey))
 	$(BIN)/python bench/run_all.py
+
+bench-quick: install
+	command -v hey >/dev/null || (apt-get install -y hey || (apt-get update && apt-get install -y hey))
+	$(BIN)/python bench/run_all.py --quick
 
 fuzz: install
 	$(BIN)/python bench/fuzz.py

@@ -19,7 +19,11 @@ import shutil
 import statistics
 import subprocess
 
-from _setup import configure_environment, free_port, setup_django, start_gunicorn
+from _setup import BENCH_DB, configure_environment, free_port, setup_django, start_gunicorn
+
+# The mirror lives in its own database: the other benchmarks flush theirs, and a million
+# candidates take minutes to seed, so a second run reuses them.
+READS_DB = f"{BENCH_DB}_reads"
 
 GUNICORN_WORKERS = 2
 RATE_WORKERS = 4  # hey workers at rate/4 each: few workers keep arrivals even (see docs)
@@ -79,11 +83,73 @@ def _seed_mirror(count: int, region_code: str) -> None:
         )
 
 
-def run(rate: int, seconds: int, mirror: int) -> dict:
+SWEEP_RATES = (25, 50, 100, 150, 200, 250, 300, 400, 500, 600, 800)
+
+
+def _saturation(url: str, *, key: str, seconds: int, method: str = "GET", body=None) -> dict:
+    """The highest fixed rate (of SWEEP_RATES) that hey holds (≥ 95 % achieved) with p99 ≤ 50 ms;
+    the sweep stops at the first rate that misses."""
+    best, steps = 0, []
+    for rate in SWEEP_RATES:
+        figures = _hey(
+            url,
+            key=key,
+            method=method,
+            body=body,
+            rate=rate,
+            seconds=seconds,
+            concurrency=RATE_WORKERS,
+        )
+        steps.append({"rate": rate, **figures})
+        if figures["p99_ms"] > 50 or figures["achieved_rps"] < 0.95 * rate or figures["errors"]:
+            break
+        best = rate
+    return {"highest_rate": best, "steps": steps}
+
+
+def _queries_per_request(key: str, method: str, path: str, body: dict | None = None) -> dict:
+    """Database round trips of one request in process (Django test client, after a warm-up
+    request), with the SQL of each, so the count can be read and cut."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=key)
+    call = getattr(client, method.lower())
+    call(path, body, format="json") if body is not None else call(path)
+    with CaptureQueriesContext(connection) as captured:
+        response = (
+            call(path, body, format="json") if body is not None else call(path)
+        )  # fmt: skip
+    return {
+        "status": response.status_code,
+        "queries": len(captured.captured_queries),
+        "sql": [q["sql"] for q in captured.captured_queries],
+    }
+
+
+def _explain(sql_list: list[str]) -> list[str]:
+    """EXPLAIN ANALYZE of the request's queries on the candidate table (the plans that matter
+    at a million rows)."""
+    from django.db import connection
+
+    plans = []
+    with connection.cursor() as cursor:
+        for sql in sql_list:
+            if "candidates_candidate" not in sql or not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def run(rate: int, seconds: int, mirror: int, sweep_seconds: int = 10) -> dict:
     env = configure_environment(
         airtable_url="http://127.0.0.1:9",
         base_id="appBenchProduct01",
         sandbox_base_id="appBenchSandbox01",
+        database=READS_DB,
     )
     setup_django(fresh=False)
 
@@ -140,6 +206,7 @@ def run(rate: int, seconds: int, mirror: int) -> dict:
         )
         print("reads on the mirror …", flush=True)
         reads = {
+            "trivial_regions_me": _hey(f"{base}/api/v2/regions/me", key=key, requests=500),
             "find_by_email": _hey(
                 f"{base}/api/v2/candidates/find?email={sample.email}", key=key, requests=500
             ),
@@ -153,10 +220,45 @@ def run(rate: int, seconds: int, mirror: int) -> dict:
                 requests=500,
             ),
         }
+        print("saturation sweeps (accept, then trivial endpoint) …", flush=True)
+        saturation = {
+            "accept": _saturation(
+                f"{base}/api/v2/candidates",
+                key=key,
+                method="POST",
+                body=body,
+                seconds=sweep_seconds,
+            ),
+            "trivial": _saturation(f"{base}/api/v2/regions/me", key=key, seconds=sweep_seconds),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
+    saturation["ratio"] = round(
+        saturation["accept"]["highest_rate"] / max(saturation["trivial"]["highest_rate"], 1), 2
+    )
+    queries = {
+        "accept": _queries_per_request(key, "POST", "/api/v2/candidates", json.loads(body)),
+        "find_by_email": _queries_per_request(
+            key, "GET", f"/api/v2/candidates/find?email={sample.email}"
+        ),
+        "trivial": _queries_per_request(key, "GET", "/api/v2/regions/me"),
+    }
+    queries["list_page_100"] = _queries_per_request(key, "GET", "/api/v2/candidates?pageSize=100")
+    queries["find_by_phone"] = _queries_per_request(
+        key, "GET", f"/api/v2/candidates/find?phone={sample.phone}"
+    )
+    plans = {
+        name: _explain(queries[name]["sql"])
+        for name in ("find_by_email", "find_by_phone", "list_page_100")
+    }
+    trivial_p50 = reads["trivial_regions_me"]["p50_ms"]
+    for name in ("find_by_email", "find_by_phone", "list_page_100"):
+        reads[name]["ratio_to_trivial"] = round(reads[name]["p50_ms"] / trivial_p50, 2)
     return {
+        "saturation": saturation,
+        "queries_per_request": queries,
+        "plans": plans,
         "accept": accept,
         "ceiling": ceiling,
         "reads": reads,
@@ -169,9 +271,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--mirror", type=int, default=100_000)
+    parser.add_argument("--sweep-seconds", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args.rate, args.seconds, args.mirror)
+    result = run(args.rate, args.seconds, args.mirror, args.sweep_seconds)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
 
 

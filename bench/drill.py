@@ -1,19 +1,22 @@
 """``make drill``: fault drills against a running stack, each ending with the same checks.
 
-    .venv/bin/python bench/drill.py [--only NAME ...] [--candidates 60]
+    .venv/bin/python bench/drill.py [--only NAME ...] [--candidates 1000]
+                                    [--combined-seconds 300]
 
 The stack is real and private to the drill: gunicorn, two engine workers (``run_engine``), a
-Celery worker and beat, a private Redis, the Airtable emulator (5 requests/s) and a callback
-receiver. Time is compressed for the drill only: leases of 10 s instead of 120 s, quarantines
-of 4 s instead of 120 s, callback retries at 1/100 of the production schedule. The database is
-``ats_drill`` (``DRILL_DATABASE`` overrides it).
+Celery worker and beat, a private Redis, a private Postgres (``initdb`` in a temporary
+directory, on a free port), the Airtable emulator (5 requests/s) and a callback receiver. The
+drills restart only these private servers, never the machine's Postgres or Redis. Each drill
+moves ``--candidates`` candidates in writes of 3 (1 000 → 334 writes); the combined drill
+overlaps worker kills, a Redis and a Postgres restart, 5xx, timeout and 429 storms for
+``--combined-seconds`` (5 compressed minutes). Time is compressed for the drill only: leases
+of 10 s instead of 120 s, quarantines of 4 s instead of 120 s, callback retries at 1/100 of the
+production schedule. The database is ``ats_drill`` (``DRILL_DATABASE`` overrides it).
 
 After every drill: every accepted write ended exactly once (succeeded), Airtable holds no
 duplicate, the mirror equals Airtable, and every callback was delivered exactly once; drills
 that write to shared records add their own checks (last write wins, files once, deletes
 complete).
-NOTE: the Postgres drill restarts the machine's Postgres server; run drills on a machine (or
-at a moment) where nothing else depends on it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -32,6 +37,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import _setup
 import requests
 from _setup import (
     ROOT,
@@ -68,6 +74,7 @@ class Receiver:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[tuple[str, str]] = []  # (mutationId, status)
+        self.arrived_at: dict[str, float] = {}  # mutationId → first arrival (time.time())
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -83,6 +90,7 @@ class Receiver:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with receiver._lock:
                     receiver.received.append((body["mutationId"], body["status"]))
+                    receiver.arrived_at.setdefault(body["mutationId"], time.time())
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -105,9 +113,63 @@ class Receiver:
             return Counter(mutation_id for mutation_id, _ in self.received)
 
 
-class Stack:
+class PrivatePostgres:
+    """A throw-away Postgres cluster for the drills (``initdb`` into a temporary directory, run
+    as the ``postgres`` user on a free port, fsync off). Restarting it touches nobody else."""
+
     def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bins:
+            raise SystemExit("no Postgres server binaries under /usr/lib/postgresql")
+        self.bin = bins[-1]
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="drill-pg-"))
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}"
+
+    def _as_postgres(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True)
+
+    def _ctl(self, action: str) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres(
+            "pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log"),
+            "-m", "fast", "-w", action,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        if not (self.dir / "data").exists():
+            self._as_postgres(
+                "initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync"
+            )
+        self._ctl("start")
+        wait_port(self.port)
+
+    def restart(self) -> None:
+        self._ctl("restart")
+
+    def stop(self) -> None:
+        try:
+            self._ctl("stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Stack:
+    def __init__(
+        self,
+        extra: dict[str, str] | None = None,
+        database: str | None = None,
+        postgres: PrivatePostgres | None = None,
+    ) -> None:
         from airtable.emulator import EmulatorServer
+
+        self.postgres = postgres
+        if postgres is not None:
+            _setup.PG = postgres.url  # the bench database is created on the private server
 
         self.emulator = EmulatorServer(port=0, token=TOKEN, rate_limit_per_s=0).start()
         self.base_id = "appDrillProduct01"
@@ -118,11 +180,16 @@ class Stack:
             airtable_url=self.emulator.url,
             base_id=self.base_id,
             sandbox_base_id="appDrillSandbox01",
-            extra={**COMPRESSION, "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0"},
-            database=os.environ.get("DRILL_DATABASE", "ats_drill"),
+            extra={
+                **COMPRESSION,
+                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                **(extra or {}),
+            },
+            database=database or os.environ.get("DRILL_DATABASE", "ats_drill"),
         )
         self.redis: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
+        self.web_workers = 2
         self.engines: list[subprocess.Popen] = []
         self.celery: list[subprocess.Popen] = []
 
@@ -181,7 +248,9 @@ class Stack:
             layout_bootstrap(gateway_for_environment(environment), build_base_layout())
         self.emulator.set_config(rate_limit_per_s=5, penalty_s=30)
         self.receiver.up()
-        self.web = start_gunicorn(self.env, port=self.web_port, log_level="error")
+        self.web = start_gunicorn(
+            self.env, port=self.web_port, workers=self.web_workers, log_level="error"
+        )
         for _ in range(2):
             self.start_engine()
         self.celery = [
@@ -236,6 +305,7 @@ class Submitter:
         self.key = key
         self.accepted: set[str] = set()
         self.candidates = 0
+        self.size = 1000  # candidates per drill (--candidates)
         # Extra verifications of drills that write to shared records: each returns problems.
         self.checks: list[Callable[[], list[str]]] = []
 
@@ -356,9 +426,9 @@ def _verify(stack: Stack, submitter: Submitter) -> list[str]:
 
 
 def drill_worker_sigkill_loop(stack: Stack, submitter: Submitter) -> None:
-    thread = submitter.in_background("sigkill", 60)
+    thread = submitter.in_background("sigkill", submitter.size)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline or thread.is_alive():
         time.sleep(1.5)
         victim = random.choice(stack.engines)
         victim.send_signal(signal.SIGKILL)
@@ -369,7 +439,7 @@ def drill_worker_sigkill_loop(stack: Stack, submitter: Submitter) -> None:
 
 
 def drill_redis_restart(stack: Stack, submitter: Submitter) -> None:
-    thread = submitter.in_background("redis", 45)
+    thread = submitter.in_background("redis", submitter.size)
     time.sleep(2)
     stack.stop_redis()
     time.sleep(8)
@@ -378,14 +448,11 @@ def drill_redis_restart(stack: Stack, submitter: Submitter) -> None:
 
 
 def drill_postgres_restart(stack: Stack, submitter: Submitter) -> None:
-    version = os.listdir("/etc/postgresql")[0]
-    thread = submitter.in_background("postgres", 45)
+    """Restarts the drill's private Postgres (never the machine's)."""
+    assert stack.postgres is not None
+    thread = submitter.in_background("postgres", submitter.size)
     time.sleep(2)
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        check=True,
-        capture_output=True,
-    )
+    stack.postgres.restart()
     thread.join()
 
 
@@ -603,7 +670,7 @@ def _shared_record_problems(
 def _emulator_storm(**faults: object) -> Callable[[Stack, Submitter], None]:
     def drill(stack: Stack, submitter: Submitter) -> None:
         stack.emulator.set_faults(stack.base_id, **faults)
-        submitter.submit(f"storm{random.randrange(10**6)}", 45)
+        submitter.submit(f"storm{random.randrange(10**6)}", submitter.size)
         time.sleep(10)
         stack.emulator.clear_faults()
 
@@ -613,9 +680,84 @@ def _emulator_storm(**faults: object) -> Callable[[Stack, Submitter], None]:
 def drill_receiver_down(stack: Stack, submitter: Submitter) -> None:
     """Ten minutes down at production speed; 6 s at the drill's 1/100 compression."""
     stack.receiver.down()
-    submitter.submit("receiver", 30)
+    submitter.submit("receiver", submitter.size)
     time.sleep(6)
     stack.receiver.up()
+
+
+def drill_combined(stack: Stack, submitter: Submitter) -> None:
+    """Everything at once for ``submitter.combined_s`` seconds (5 compressed minutes): writes
+    arrive all along while engines are killed every 7 % of the span, Redis restarts at 20 %,
+    Postgres at 45 %, a 5xx storm runs from 30 % to 60 %, timeouts after write from 50 % to
+    75 % and a 429 storm starts at 65 % (the storms overlap each other and the restarts)."""
+    span = submitter.combined_s
+    started = time.monotonic()
+    stop = threading.Event()
+    # Two feeders spread ``submitter.size`` candidates evenly over the span, 30 per round.
+    chunk = 30
+    rounds = max(1, -(-submitter.size // (2 * chunk)))
+
+    def feed(tag: str) -> None:
+        for round_ in range(rounds):
+            if stop.is_set():
+                return
+            submitter.submit(f"{tag}-{round_}", chunk)
+            stop.wait(max(0.0, started + span * (round_ + 1) / rounds - time.monotonic()))
+
+    feeders = [threading.Thread(target=feed, args=(f"combined{n}",), daemon=True) for n in (1, 2)]
+    for feeder in feeders:
+        feeder.start()
+
+    def at(fraction: float) -> None:
+        delay = started + span * fraction - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    events = [
+        (0.20, lambda: (stack.stop_redis(), time.sleep(span * 0.03), stack.start_redis())),
+        (0.30, lambda: stack.emulator.set_faults(stack.base_id, error_rate=0.3, seed=11)),
+        (0.45, lambda: stack.postgres.restart()),
+        (
+            0.50,
+            lambda: stack.emulator.set_faults(
+                stack.base_id, error_rate=0.3, timeout_after_write_rate=0.2, timeout_s=3, seed=13
+            ),
+        ),
+        (
+            0.60,
+            lambda: stack.emulator.set_faults(
+                stack.base_id, timeout_after_write_rate=0.2, timeout_s=3, seed=17
+            ),
+        ),
+        (
+            0.65,
+            lambda: stack.emulator.set_faults(
+                stack.base_id,
+                timeout_after_write_rate=0.2,
+                timeout_s=3,
+                seed=19,
+                rate_limit_storm_s=max(5, span * 0.05),
+            ),
+        ),
+        (0.75, lambda: stack.emulator.clear_faults()),
+    ]
+    kills = [round(0.07 * k, 2) for k in range(1, 14)]
+    timeline = sorted([*events, *[(k, None) for k in kills]], key=lambda e: e[0])
+    for fraction, action in timeline:
+        at(fraction)
+        if action is None:
+            victim = random.choice(stack.engines)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            stack.engines.remove(victim)
+            stack.start_engine()
+        else:
+            action()
+    at(1.0)
+    stop.set()
+    for feeder in feeders:
+        feeder.join()
+    stack.emulator.clear_faults()
 
 
 DRILLS: dict[str, Callable[[Stack, Submitter], None]] = {
@@ -629,27 +771,45 @@ DRILLS: dict[str, Callable[[Stack, Submitter], None]] = {
     "emulator 429 storm (10 s)": _emulator_storm(rate_limit_storm_s=10),
     "callback receiver down 10 min (compressed)": drill_receiver_down,
     "lease expiry with requests in flight": drill_lease_expiry_in_flight,
+    "combined: kills, Redis + Postgres restarts, 5xx/timeout/429 storms": drill_combined,
 }
+
+
+def _selects(part: str, name: str) -> bool:
+    """``--only`` matches a drill by substring, but a part that is exactly a drill's name
+    selects only that drill ("Postgres restart" is also part of the combined drill's name)."""
+    if any(part.lower() == other.lower() for other in DRILLS):
+        return part.lower() == name.lower()
+    return part.lower() in name.lower()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", help="substrings of drill names to run")
+    parser.add_argument("--candidates", type=int, default=1000, help="per drill, in writes of 3")
+    parser.add_argument("--combined-seconds", type=float, default=300)
     args = parser.parse_args()
-    stack = Stack()
+    # A terminated drill still stops its stack and private servers (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    postgres = PrivatePostgres()
+    postgres.start()
+    stack = Stack(postgres=postgres)
     setup_django()
     from regions.services import api_key_create, region_create
 
     key = api_key_create(region=region_create(code="drill", name="Drill"), name="d").full_key
     submitter = Submitter(stack, key)
+    submitter.size = args.candidates
+    submitter.combined_s = args.combined_seconds
     results = []
     stack.start()
     try:
         for name, drill in DRILLS.items():
-            if args.only and not any(part.lower() in name.lower() for part in args.only):
+            if args.only and not any(_selects(part, name) for part in args.only):
                 continue
             print(f"drill: {name} …", flush=True)
             started = time.monotonic()
+            writes_before, candidates_before = len(submitter.accepted), submitter.candidates
             drill(stack, submitter)
             problems = [p for p in [_settle(stack, submitter)] if p] or _verify(stack, submitter)
             results.append(
@@ -657,16 +817,23 @@ def main() -> int:
                     name,
                     "PASS" if not problems else "FAIL",
                     f"{time.monotonic() - started:.0f}s",
+                    str(len(submitter.accepted) - writes_before),
+                    str(submitter.candidates - candidates_before),
                     "; ".join(problems),
                 )
             )
+            print(" ".join(results[-1][:5]), results[-1][5], flush=True)
     finally:
         stack.stop()
+        postgres.stop()
     print()
     width = max(len(r[0]) for r in results)
-    print(f"{'drill'.ljust(width)}  result  time  details")
-    for name, result, elapsed, details in results:
-        print(f"{name.ljust(width)}  {result.ljust(6)}  {elapsed.rjust(4)}  {details}")
+    print(f"{'drill'.ljust(width)}  result  time  writes  candidates  details")
+    for name, result, elapsed, writes, candidates, details in results:
+        print(
+            f"{name.ljust(width)}  {result.ljust(6)}  {elapsed.rjust(4)}  {writes.rjust(6)}  "
+            f"{candidates.rjust(10)}  {details}"
+        )
     print(f"\n{len(submitter.accepted)} writes accepted, {submitter.candidates} candidates")
     return 0 if all(r[1] == "PASS" for r in results) else 1
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -40,41 +41,195 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     quick = args.quick
-    engine = _run("engine.py", "--candidates", "300" if quick else "1000")
-    upstream = _run("engine.py", "--candidates", "300" if quick else "1000", "--upstream")
-    api = _run(
-        "api.py", "--seconds", "10" if quick else "30", "--mirror", "20000" if quick else "100000"
+    results: dict = {"quick": quick}
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+
+    def run(name: str, script: str, *script_args: str) -> dict:
+        results[name] = _run(script, *script_args)
+        path.write_text(json.dumps(results, indent=2))  # partial results survive a failure
+        return results[name]
+
+    # Sizes: (quick, full). Engine growth stops at 10 000 under the real limit: 100 000 would
+    # take 2 000 s at 50 records/s, beyond the 30-minute budget (see docs/performance.md).
+    engine_sizes = (300, 1000) if quick else (1000, 10000)
+    sync_sizes = (1000, 10000) if quick else (1000, 10000, 100000)
+    engines = {n: run(f"engine_{n}", "engine.py", "--candidates", str(n)) for n in engine_sizes}
+    engine = engines[engine_sizes[0] if quick else 1000]
+    upstream = run("upstream", "engine.py", "--candidates", "300", "--upstream")
+    syncs = {
+        n: run(
+            f"sync_{n}", "sync.py", "--records", str(n), *([] if n == 10000 else ["--no-steady"])
+        )
+        for n in sync_sizes
+    }
+    sync = syncs[10000]
+    light = run(
+        "latency_light", "e2e.py", "latency", "--rate", "1", "--seconds", "15" if quick else "30"
     )
-    sync = _run("sync.py", "--records", "2000" if quick else "10000")
-    v1 = _run("v1.py", "--seconds", "10" if quick else "30")
-    feed = _run("feed.py", "--events", "100000" if quick else "1000000")
+    loaded = run(
+        "latency_80", "e2e.py", "latency", "--rate", "40", "--seconds", "10" if quick else "30"
+    )
+    web_n = "300" if quick else "1000"
+    web = run("webform", "e2e.py", "webform", "--writes", web_n)
+    web_up = run(
+        "webform_upstream", "e2e.py", "webform", "--writes", "100" if quick else "300", "--upstream"
+    )
+    both = run("two_bases", "e2e.py", "webform", "--writes", web_n, "--both-bases")
+    api = run(
+        "api",
+        "api.py",
+        "--seconds", "5" if quick else "20",
+        "--sweep-seconds", "4" if quick else "8",
+        "--mirror", "20000" if quick else "1000000",
+    )  # fmt: skip
+    v1 = run("v1", "v1.py", "--seconds", "10" if quick else "30")
+    feed = run("feed", "feed.py", "--events", "100000" if quick else "1000000")
 
     accept, ceiling, reads = api["accept"], api["ceiling"], api["reads"]
     full = sync["full_into_empty_mirror"]
+    trivial = reads["trivial_regions_me"]["p50_ms"]
+    mirror = f"{api['mirror_rows']:,}".replace(",", " ")
+    small, large = engine_sizes
+    rss_engine = engines[large]["worker_peak_rss_mb"] / engines[small]["worker_peak_rss_mb"]
+    big = sync_sizes[-1]
+    rss_sync = (
+        syncs[big]["full_into_empty_mirror"]["peak_rss_mb"]
+        / syncs[big // 10]["full_into_empty_mirror"]["peak_rss_mb"]
+    )
+    web_prod, web_up_prod = web["production"], web_up["production"]
     rows = [
         _row(
-            "engine records/s (5 regions, 2 workers)",
-            engine["records_per_s"],
-            "≥ 45 (90 % of 50)",
-            engine["physical_limit_ratio"],
-            "ratio to the physical limit 50/s",
+            "time to succeeded p50 ms @1 write/s",
+            light["to_succeeded"]["p50_ms"],
+            f"≤ {light['target_p50_ms']}",
+            light["to_succeeded"]["p50_ms"] / light["target_p50_ms"],
+            f"1.5 × emulator round trip {light['emulator_round_trip_ms']} ms + 50",
         ),
+        _row(
+            "time to succeeded p99 ms @1 write/s",
+            light["to_succeeded"]["p99_ms"],
+            "≤ 500",
+            light["to_succeeded"]["p99_ms"] / 500,
+        ),
+        _row(
+            "time to callback p50 / p99 ms @1 write/s",
+            light["to_callback"]["p50_ms"],
+            "≤ 500 (p99)",
+            light["to_callback"]["p99_ms"] / 500,
+            f"p99 {light['to_callback']['p99_ms']} ms",
+        ),
+        _row(
+            "time to succeeded p99 ms @40 writes/s (80 %)",
+            loaded["to_succeeded"]["p99_ms"],
+            "≤ 2000",
+            loaded["to_succeeded"]["p99_ms"] / 2000,
+            f"p50 {loaded['to_succeeded']['p50_ms']} ms, {loaded['accepted']} writes",
+        ),
+        _row(
+            "time to callback p99 ms @40 writes/s",
+            loaded["to_callback"]["p99_ms"],
+            "≤ 2000",
+            loaded["to_callback"]["p99_ms"] / 2000,
+            f"p50 {loaded['to_callback']['p50_ms']} ms",
+        ),
+        _row(
+            f"web form: {web['writes']} × 1 candidate @60/s, 20 regions, records/s",
+            web_prod["records_per_s"],
+            "≥ 45 (0.9 of 50)",
+            web_prod["physical_limit_ratio"],
+            f"arrivals {web['arrival_rate_per_s']}/s, 429s {web_prod['http_429_received']}, "
+            f"fairness {web_prod['fairness_max_min']}",
+        ),
+        _row(
+            f"web form, upstream-style engine ({web_up['writes']} writes) records/s",
+            web_up_prod["records_per_s"],
+            "ours ≥ 9×",
+            web_prod["records_per_s"] / max(web_up_prod["records_per_s"], 1e-9),
+            "ratio = ours / upstream",
+        ),
+        _row(
+            "two bases at once: production records/s",
+            both["production"]["records_per_s"],
+            "≥ 45",
+            both["production"]["physical_limit_ratio"],
+            f"429s {both['production']['http_429_received']}, "
+            f"busiest second {both['production']['max_requests_in_any_1s']}",
+        ),
+        _row(
+            "two bases at once: sandbox records/s",
+            both["sandbox"]["records_per_s"],
+            "≥ 45",
+            both["sandbox"]["physical_limit_ratio"],
+            f"429s {both['sandbox']['http_429_received']}, "
+            f"busiest second {both['sandbox']['max_requests_in_any_1s']}",
+        ),
+        *[
+            _row(
+                f"engine import {n} candidates records/s",
+                engines[n]["records_per_s"],
+                "≥ 45 (90 % of 50)",
+                engines[n]["physical_limit_ratio"],
+                f"{engines[n]['elapsed_s']} s, "
+                f"worker peak RSS {engines[n]['worker_peak_rss_mb']} MB",
+            )
+            for n in engine_sizes
+        ],
         _row("engine 429s received", engine["http_429_received"], "0", None),
         _row("engine busiest second (requests)", engine["max_requests_in_any_1s"], "≤ 5", None),
         _row("engine fairness max/min", engine["fairness_max_min"], "≤ 1.5", None),
         _row(
-            "upstream-style engine records/s",
+            "upstream-style engine records/s (300)",
             upstream["records_per_s"],
             "—",
             engine["records_per_s"] / upstream["records_per_s"],
             "speed-up of ours",
         ),
         _row(
-            "accept p50 ms @200/s",
+            f"engine worker peak RSS {large} / {small} candidates",
+            round(rss_engine, 2),
+            "≤ 1.2",
+            rss_engine / 1.2,
+        ),
+        *[
+            _row(
+                f"full sync of {n} records/s",
+                syncs[n]["full_into_empty_mirror"]["records_per_s"],
+                "limit 500",
+                syncs[n]["full_into_empty_mirror"]["ratio_to_limit_time"],
+                "time / theoretical (target ≤ 1.1 at 100 000), peak RSS "
+                f"{syncs[n]['full_into_empty_mirror']['peak_rss_mb']} MB",
+            )
+            for n in sync_sizes
+        ],
+        _row("full sync 429s received", full["http_429_received"], "0", None),
+        _row(
+            f"sync worker peak RSS {big} / {big // 10} records",
+            round(rss_sync, 2),
+            "≤ 1.2",
+            rss_sync / 1.2,
+        ),
+        _row(
+            "accept: highest rate with p99 ≤ 50 ms",
+            api["saturation"]["accept"]["highest_rate"],
+            "≥ 0.5 × trivial",
+            api["saturation"]["ratio"],
+            f"trivial endpoint {api['saturation']['trivial']['highest_rate']}/s",
+        ),
+        _row(
+            "accept: database round trips",
+            api["queries_per_request"]["accept"]["queries"],
+            "stated",
+            None,
+            f"find {api['queries_per_request']['find_by_email']['queries']}, "
+            f"trivial {api['queries_per_request']['trivial']['queries']}",
+        ),
+        _row(
+            f"accept p50 ms @{accept['achieved_rps']}/s",
             accept["p50_ms"],
             "—",
             None,
-            f"{accept['achieved_rps']} req/s, {accept['errors']} errors",
+            f"{accept['errors']} errors",
         ),
         _row("accept p99 ms @200/s", accept["p99_ms"], "≤ 50", accept["p99_ms"] / 50),
         _row(
@@ -84,23 +239,26 @@ def main() -> None:
             accept["p99_ms"] / ceiling["p99_ms"],
             "accept / ceiling",
         ),
+        _row(f"trivial endpoint p50 ms ({mirror} mirror run)", trivial, "—", None),
         _row(
             "find by email p50 ms",
             reads["find_by_email"]["p50_ms"],
-            "≤ 5",
-            reads["find_by_email"]["p50_ms"] / 5,
+            f"≤ {1.3 * trivial:.2f}",
+            reads["find_by_email"]["ratio_to_trivial"] / 1.3,
+            f"{reads['find_by_email']['ratio_to_trivial']} × trivial (target ≤ 1.3)",
         ),
         _row(
             "find by phone p50 ms",
             reads["find_by_phone"]["p50_ms"],
-            "≤ 5",
-            reads["find_by_phone"]["p50_ms"] / 5,
+            f"≤ {1.3 * trivial:.2f}",
+            reads["find_by_phone"]["ratio_to_trivial"] / 1.3,
+            f"{reads['find_by_phone']['ratio_to_trivial']} × trivial (target ≤ 1.3)",
         ),
         _row(
             "list page of 100 p50 ms",
             reads["list_page_100"]["p50_ms"],
-            "≤ 30",
-            reads["list_page_100"]["p50_ms"] / 30,
+            "≤ 15",
+            reads["list_page_100"]["p50_ms"] / 15,
         ),
         _row(
             "get by id + interactions p50 ms",
@@ -109,14 +267,6 @@ def main() -> None:
             None,
             f"p99 {reads['get_with_interactions']['p99_ms']} ms",
         ),
-        _row(
-            f"full sync of {sync['records']} records/s",
-            full["records_per_s"],
-            "limit 500",
-            full["ratio_to_limit_time"],
-            "time / theoretical time (target ≤ 1.2)",
-        ),
-        _row("full sync 429s received", full["http_429_received"], "0", None),
         _row(
             "v1 create-user p50 ms @5/s (+ v2 @100/s)",
             v1["v1_create_user"]["p50_ms"],
@@ -156,22 +306,9 @@ def main() -> None:
     print()
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "engine": engine,
-                "upstream": upstream,
-                "api": api,
-                "sync": sync,
-                "v1": v1,
-                "feed": feed,
-                "quick": quick,
-            },
-            indent=2,
-        )
-    )
+    results["table"] = [dict(zip(header, row, strict=True)) for row in rows]
+    results["load_average"] = os.getloadavg()
+    path.write_text(json.dumps(results, indent=2))
     print(f"\nsaved {path.relative_to(HERE.parent)}")
 
 

@@ -52,7 +52,12 @@ def access_log_record(
         )
         for record_id in dict.fromkeys(record_ids)  # once per candidate, in response order
     ]
-    CandidateAccessLog.objects.bulk_create(rows)
+    if len(rows) == 1:
+        # The usual read (find, get by id): one INSERT, which autocommit makes atomic by itself;
+        # bulk_create would wrap it in BEGIN … COMMIT, two more round trips per read.
+        rows[0].save(force_insert=True)
+    else:
+        CandidateAccessLog.objects.bulk_create(rows)
     return len(rows)
 
 

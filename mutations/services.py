@@ -152,7 +152,9 @@ def _lock_ordering_keys(keys: Iterable[str]) -> None:
 
 def _wake_engine(environment: str) -> None:
     from .tasks import engine_wakeup
+    from .waiting import engine_nudge
 
+    engine_nudge(environment)
     engine_wakeup(environment)
 
 

@@ -87,6 +87,23 @@ def test_a_page_is_one_insert(people, region_client, django_assert_num_queries):
     assert CandidateAccessLog.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_read_row_is_one_round_trip_without_begin_and_commit(region):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        written = access_log_record(
+            route="candidates-find",
+            environment="production",
+            record_ids=["recOne0000000001"],
+            region_id=region.pk,
+        )
+    assert written == 1
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    assert CandidateAccessLog.objects.get().record_id == "recOne0000000001"
+
+
 def test_access_log_admin_is_for_superusers_only(people, client, admin_client):
     access_log_record(route="candidate-detail", environment="production", record_ids=["recX"])
     changelist = "/admin/candidates/candidateaccesslog/"

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.api.environment import ENVIRONMENTS
 from mutations.engine import check_lease_timing, engine_tick, worker_id
+from mutations.waiting import engine_idle_wait
 
 IDLE_SLEEP_S = 0.5
 
@@ -64,6 +65,9 @@ class Command(BaseCommand):
                     waits.append(result.wait_s)
             if idle and options["until_idle"]:
                 break
-            if idle or (waits and len(waits) == len(environments)):
+            if idle:
+                # An accepted write nudges us (mutations.waiting): start within a round trip.
+                engine_idle_wait(environments, min([IDLE_SLEEP_S, *waits]))
+            elif waits and len(waits) == len(environments):
                 time.sleep(min([IDLE_SLEEP_S, *waits]))
         self.stdout.write(f"engine {owner}: {requests} requests, {records} records")
