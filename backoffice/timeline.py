@@ -15,18 +15,12 @@ from django.utils.translation import gettext as _
 
 from candidates.models import Candidate
 from config.admin_display import error_text
+from mutations.admin import STATUS_TONES
 from mutations.models import Mutation, MutationStatus
 from mutations.registry import operation_label
 from webhooks.models import Delivery, DeliveryKind
 
 ENTRIES_SHOWN = 100
-STATUS_TONES: dict[str, str] = {
-    MutationStatus.QUEUED: "info",
-    MutationStatus.PROCESSING: "warning",
-    MutationStatus.SUCCEEDED: "success",
-    MutationStatus.FAILED: "danger",
-    MutationStatus.CANCELLED: "muted",
-}
 
 
 @dataclass(frozen=True)
