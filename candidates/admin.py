@@ -181,22 +181,13 @@ class CandidateChangeForm(forms.ModelForm):
         return cleaned
 
 
-class _ReadOnlyInline(RegionScopedInlineMixin, TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, RegionScopedInlineMixin, TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class InteractionInline(_ReadOnlyInline):

@@ -134,26 +134,24 @@ def api_key_revoke(*, api_key: ApiKey, revoked_by: ApiKey | None = None) -> ApiK
 
 def api_key_touch(*, api_key: ApiKey) -> None:
     """Record use, writing at most once a minute per key (one conditional UPDATE)."""
-    now = timezone.now()
-    resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_S)
-    if api_key.last_used_at is not None and now - api_key.last_used_at < resolution:
-        return
-    ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=now - resolution).update(
-        last_used_at=now
-    )
-    api_key.last_used_at = now
+    _api_key_stamp(api_key, "last_used_at")
 
 
 def api_key_touch_v1(*, api_key: ApiKey) -> None:
     """Record a call to API v1 (SPEC 14), like :func:`api_key_touch`: at most once a minute."""
+    _api_key_stamp(api_key, "v1_last_used_at")
+
+
+def _api_key_stamp(api_key: ApiKey, field: str) -> None:
     now = timezone.now()
     resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_S)
-    if api_key.v1_last_used_at is not None and now - api_key.v1_last_used_at < resolution:
+    last = getattr(api_key, field)
+    if last is not None and now - last < resolution:
         return
-    ApiKey.objects.filter(pk=api_key.pk).exclude(v1_last_used_at__gt=now - resolution).update(
-        v1_last_used_at=now
+    ApiKey.objects.filter(pk=api_key.pk).exclude(**{f"{field}__gt": now - resolution}).update(
+        **{field: now}
     )
-    api_key.v1_last_used_at = now
+    setattr(api_key, field, now)
 
 
 @transaction.atomic
