@@ -2,9 +2,9 @@
 
 Moving a card is a staff edit like any other: the phase is validated with the region's JSON
 Schema and queued as a ``candidate.update`` through the same write plan the candidate page uses
-(``candidates/writes.py``); nothing here writes Airtable or the mirror. Until Airtable confirms,
-the card sits in its new column marked pending (it polls its own state); if the mutation fails
-it goes back to the column the mirror holds, saying why.
+(``candidates/write_plans.py``); nothing here writes Airtable or the mirror. Until Airtable
+confirms, the card sits in its new column marked pending (it polls its own state); if the
+mutation fails it goes back to the column the mirror holds, saying why.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from candidates.fields import OTHER_PHASE_COLOUR, PHASE_COLOURS, PHASES
 from candidates.models import Candidate
 from candidates.schema import validate_candidate
-from candidates.writes import candidate_update_plan, candidate_write_request
+from candidates.write_plans import candidate_update_plan, candidate_write_request
 from config.admin_display import error_text
 from config.api.environment import ENVIRONMENTS, PRODUCTION
 from config.api.errors import ValidationFailed

@@ -2,7 +2,7 @@
 
 Airtable is the system of record, so the admin never writes the mirror: an edit, an archive or
 a deletion is validated like an API write (``schema.validate_candidate``) and queued for the
-Mutation Engine through ``candidates/writes.py``. The page then says so and links the mutation;
+Mutation Engine through ``candidates/write_plans.py``. The page then says so and links the mutation;
 the mirror shows the change once Airtable has confirmed it.
 """
 
@@ -65,7 +65,7 @@ from .fields import (
 from .mapping import attribute_name
 from .models import Attachment, Candidate, CandidateAccessLog, Interaction
 from .schema import candidate_json_schema, validate_candidate
-from .writes import (
+from .write_plans import (
     WritePlan,
     candidate_archive_plan,
     candidate_delete_plan,

@@ -6,7 +6,7 @@ only reads ``mutation.payload``/``mutation.state`` and, when the mutation comple
 mirror. ``next_step`` must be a function of the payload and state alone, because a retry or
 another worker may ask again at any time.
 
-Payload shapes (written by ``candidates/write_apis.py``): attachments arrive either as
+Payload shapes (written by ``candidates/apis/write.py``): attachments arrive either as
 ``{"url", "filename"?}`` or, staged at accept time, as ``{"staged", "filename", "contentType",
 "size"}``.
 """
@@ -24,7 +24,7 @@ from mutations.services import mutation_cancel
 from mutations.steps import Step, StepOutcome, Upload, WriteItem
 from regions.models import CustomField
 
-from . import mapping, matching, services
+from . import mapping, matching, mirror
 from .fields import (
     ATTACHMENT_MEMBERS,
     CANDIDATE_FIELDS_BY_NAME,
@@ -228,12 +228,10 @@ class CandidateCreate:
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         records = _state(mutation, "records")
         ordered = [records[str(i)] for i in range(len(self._candidates(mutation)))]
-        services.candidate_mirror_apply(environment=mutation.environment, records=ordered)
+        mirror.candidate_mirror_apply(environment=mutation.environment, records=ordered)
         interactions = list(_state(mutation, "interactions").values())
         if interactions:
-            services.interaction_mirror_apply(
-                environment=mutation.environment, records=interactions
-            )
+            mirror.interaction_mirror_apply(environment=mutation.environment, records=interactions)
         return {
             "recordIds": [r["id"] for r in ordered],
             "interactionIds": [r["id"] for r in interactions],
@@ -347,9 +345,9 @@ class RecordUpdate:
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         record = _state(mutation, "records")["0"]
         apply = (
-            services.candidate_mirror_apply
+            mirror.candidate_mirror_apply
             if self.table == CANDIDATES_TABLE
-            else services.interaction_mirror_apply
+            else mirror.interaction_mirror_apply
         )
         apply(environment=mutation.environment, records=[record])
         return {"recordIds": [record["id"]]}
@@ -395,10 +393,10 @@ class CandidateDelete:
 
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         interaction_ids = self._interaction_ids(mutation)
-        services.interaction_mirror_delete(
+        mirror.interaction_mirror_delete(
             environment=mutation.environment, record_ids=interaction_ids
         )
-        services.candidate_mirror_delete(
+        mirror.candidate_mirror_delete(
             environment=mutation.environment, record_ids=mutation.target_ids
         )
         _cancel_interaction_creates_after(mutation)
@@ -450,7 +448,7 @@ class InteractionCreate:
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         records = _state(mutation, "records")
         ordered = [records[str(i)] for i in range(len(mutation.payload["interactions"]))]
-        services.interaction_mirror_apply(environment=mutation.environment, records=ordered)
+        mirror.interaction_mirror_apply(environment=mutation.environment, records=ordered)
         return {"recordIds": [r["id"] for r in ordered]}
 
 
@@ -469,7 +467,7 @@ class InteractionDelete:
         _state(mutation, "deleted").update(dict.fromkeys(outcome.deleted, True))
 
     def complete(self, mutation: Mutation) -> dict[str, Any]:
-        services.interaction_mirror_delete(
+        mirror.interaction_mirror_delete(
             environment=mutation.environment, record_ids=mutation.target_ids
         )
         return {"recordIds": list(mutation.target_ids), "deleted": True}
@@ -536,7 +534,7 @@ class AttachmentAdd:
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         record = mutation.state.get("final")
         if record:
-            services.candidate_mirror_apply(environment=mutation.environment, records=[record])
+            mirror.candidate_mirror_apply(environment=mutation.environment, records=[record])
         return {"recordIds": list(mutation.target_ids)}
 
 
@@ -574,7 +572,7 @@ class AttachmentRemove:
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         record = _state(mutation, "records").get("0") or mutation.state.get("current")
         if record and record.get("id"):
-            services.candidate_mirror_apply(environment=mutation.environment, records=[record])
+            mirror.candidate_mirror_apply(environment=mutation.environment, records=[record])
         return {
             "recordIds": list(mutation.target_ids),
             "removed": bool(_state(mutation, "records")),

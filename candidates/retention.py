@@ -38,7 +38,7 @@ from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
 from .access_log import access_log_prune
 from .auth.services import sessions_cleanup
 from .models import Candidate
-from .writes import candidate_key
+from .write_plans import candidate_key
 
 logger = structlog.get_logger(__name__)
 

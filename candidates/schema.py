@@ -14,7 +14,7 @@ descriptions because JSON Schema cannot express them:
   encoded bound, which allows up to one byte more).
 
 Cross-item rules (the same email or phone twice in one create request) belong to the request,
-not to one candidate's payload; ``candidates/write_apis.py`` checks them and says so in the
+not to one candidate's payload; ``candidates/apis/write.py`` checks them and says so in the
 request body's description.
 
 URIs are checked by ``pattern``: jsonschema enforces ``format: uri`` only with the optional

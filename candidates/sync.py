@@ -80,13 +80,13 @@ from .mapping import (
     interaction_from_airtable,
     parse_airtable_datetime,
 )
-from .models import Candidate, Interaction
-from .services import (
+from .mirror import (
     candidate_mirror_apply,
     candidate_mirror_delete,
     interaction_mirror_apply,
     interaction_mirror_delete,
 )
+from .models import Candidate, Interaction
 
 logger = structlog.get_logger(__name__)
 

@@ -29,8 +29,8 @@ from regions.authentication import key_principal
 from regions.services import api_key_touch_v1
 
 from .. import schema, selectors
+from ..apis.write import CandidateUpsertApi, _body
 from ..serializers import SELECTABLE_FIELDS, CandidateRenderer
-from ..write_apis import CandidateUpsertApi, _body
 from . import names
 from .schema import v1_schema
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from candidates.factories import airtable_record
-from candidates.models import Attachment, Candidate, Interaction
-from candidates.services import (
+from candidates.mirror import (
     candidate_mirror_apply,
     candidate_mirror_delete,
     interaction_mirror_apply,
     interaction_mirror_delete,
 )
+from candidates.models import Attachment, Candidate, Interaction
 from config.api.environment import PRODUCTION, SANDBOX
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from candidates import session_apis
+from candidates.apis import session as session_apis
 from candidates.auth import services as auth_services
 from candidates.factories import CandidateFactory
 from candidates.models import Candidate

@@ -22,7 +22,7 @@ def _request(remote: str, forwarded: str | None = None):
 def test_rotating_x_forwarded_for_does_not_escape_the_verification_limit(
     people, anon_client, monkeypatch
 ):
-    from candidates import session_apis
+    from candidates.apis import session as session_apis
 
     monkeypatch.setattr(session_apis.VERIFICATION_PER_IP, "capacity", 3)
     statuses = [
@@ -40,7 +40,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_verification_limit(
 def test_rotating_x_forwarded_for_does_not_escape_the_session_limit(
     people, anon_client, monkeypatch
 ):
-    from candidates import session_apis
+    from candidates.apis import session as session_apis
 
     monkeypatch.setattr(session_apis.SESSION_PER_IP, "capacity", 2)
     statuses = [
@@ -56,7 +56,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_session_limit(
 
 
 def test_behind_one_trusted_proxy_each_client_has_its_own_bucket(people, settings, monkeypatch):
-    from candidates import session_apis
+    from candidates.apis import session as session_apis
 
     settings.TRUSTED_PROXIES = "1"
     monkeypatch.setattr(session_apis.VERIFICATION_PER_IP, "capacity", 1)

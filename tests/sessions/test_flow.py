@@ -387,7 +387,7 @@ def test_api_keys_keep_working_on_the_session_routes(people, region_client):
 
 
 def test_verification_is_throttled_per_email(people, request_code, monkeypatch):
-    from candidates import session_apis
+    from candidates.apis import session as session_apis
 
     monkeypatch.setattr(session_apis.VERIFICATION_PER_EMAIL, "capacity", 2)
     assert request_code(ADA).status_code == 202
@@ -400,7 +400,7 @@ def test_verification_is_throttled_per_email(people, request_code, monkeypatch):
 
 
 def test_verification_is_throttled_per_ip(people, request_code, monkeypatch):
-    from candidates import session_apis
+    from candidates.apis import session as session_apis
 
     monkeypatch.setattr(session_apis.VERIFICATION_PER_IP, "capacity", 3)
     emails = [f"person{i}@example.com" for i in range(4)]
@@ -410,7 +410,7 @@ def test_verification_is_throttled_per_ip(people, request_code, monkeypatch):
 
 
 def test_session_exchange_is_throttled_per_ip(people, anon_client, monkeypatch):
-    from candidates import session_apis
+    from candidates.apis import session as session_apis
 
     monkeypatch.setattr(session_apis.SESSION_PER_IP, "capacity", 3)
     statuses = [

@@ -100,7 +100,7 @@ def test_a_staff_change_the_incremental_sync_missed_is_announced(region, staff, 
 def test_rows_mirrored_while_the_reconcile_runs_are_kept(region, staff, sync, monkeypatch):
     """The engine mirrors a record created after the listing passed it: not a deletion."""
     from airtable.gateway import AirtableGateway
-    from candidates.services import candidate_mirror_apply
+    from candidates.mirror import candidate_mirror_apply
 
     staff.create("Kandidaten", {"Naam": "Bram", "Regio": "utrecht"})
     real = AirtableGateway.list_records

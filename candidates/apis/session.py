@@ -37,11 +37,11 @@ from mutations.apis import accepted
 from mutations.serializers import MutationSerializer
 from regions.selectors import region_get_by_id_or_code
 
-from .access_log import AccessLogged
-from .auth import selectors as person_selectors
-from .auth import services
-from .auth.tokens import hash_identity, is_code
-from .authentication import (
+from ..access_log import AccessLogged
+from ..auth import selectors as person_selectors
+from ..auth import services
+from ..auth.tokens import hash_identity, is_code
+from ..authentication import (
     CandidateSessionAllowed,
     CandidateSessionAuthentication,
     CandidateSessionPrincipal,
@@ -50,9 +50,9 @@ from .authentication import (
     is_candidate_session,
     session_principal,
 )
-from .fields import normalize_email
-from .serializers import SELECTABLE_FIELDS, SHARED_OUTPUT_FIELDS, CandidateRenderer
-from .serializers import CandidateSerializer as CandidateDocSerializer
+from ..fields import normalize_email
+from ..serializers import SELECTABLE_FIELDS, SHARED_OUTPUT_FIELDS, CandidateRenderer
+from ..serializers import CandidateSerializer as CandidateDocSerializer
 
 MAX_EMAIL_LENGTH = 254
 
@@ -318,7 +318,7 @@ class MyDataExportApi(AccessLogged, SessionView):
         return ok(request, body)
 
 
-# --- the session side of PATCH /candidates/{id} (called from write_apis) -------------------------
+# --- the session side of PATCH /candidates/{id} (called from apis/write.py) -----------------------
 
 CONSENT_FIELD = "privacyConsent"
 

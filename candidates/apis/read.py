@@ -15,17 +15,17 @@ from config.api.openapi import CURSOR_PARAMETERS, envelope
 from config.api.pagination import paginate, parse_page_size
 from regions.apis import KeyView
 
-from . import selectors
-from .auth.selectors import candidate_get_for_person
-from .authentication import (
+from .. import selectors
+from ..auth.selectors import candidate_get_for_person
+from ..authentication import (
     CandidateSessionAllowed,
     allow_candidate_session,
     is_candidate_session,
     session_principal,
 )
-from .fields import PHASES
-from .schema import CREATE, OPERATIONS, candidate_json_schema
-from .serializers import (
+from ..fields import PHASES
+from ..schema import CREATE, OPERATIONS, candidate_json_schema
+from ..serializers import (
     SELECTABLE_FIELDS,
     SHARED_OUTPUT_FIELDS,
     CandidateRenderer,

@@ -27,13 +27,13 @@ from regions.apis import KeyView
 from regions.authentication import key_principal
 from webhooks.http import UnsafeUrl, check_url
 
-from . import openapi as bodies
-from . import schema, selectors, writes
-from .authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
-from .fields import ATTACHMENT_MEMBERS
-from .models import Candidate
-from .session_apis import consent_patch
-from .writes import candidate_key, identity_keys, interaction_key
+from .. import openapi as bodies
+from .. import schema, selectors, write_plans
+from ..authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
+from ..fields import ATTACHMENT_MEMBERS
+from ..models import Candidate
+from ..write_plans import candidate_key, identity_keys, interaction_key
+from .session import consent_patch
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
@@ -199,7 +199,7 @@ class WriteView(KeyView):
             staged.discard()  # an idempotent replay: the original mutation has its own files
         return result
 
-    def accept_plan(self, request: Request, plan: writes.WritePlan) -> Response:
+    def accept_plan(self, request: Request, plan: write_plans.WritePlan) -> Response:
         return self.accept(
             request,
             operation=plan.operation,
@@ -381,7 +381,7 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
         fields = schema.validate_candidate(
             region=self.region, operation="update", payload=_body(request)
         )
-        return self.accept_plan(request, writes.candidate_update_plan(candidate, fields))
+        return self.accept_plan(request, write_plans.candidate_update_plan(candidate, fields))
 
     @extend_schema(
         tags=["Candidates"],
@@ -394,7 +394,7 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
     def delete(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         candidate = self.candidate(request, record_id)
-        return self.accept_plan(request, writes.candidate_delete_plan(candidate))
+        return self.accept_plan(request, write_plans.candidate_delete_plan(candidate))
 
 
 class CandidateArchiveApi(WriteView):
@@ -412,7 +412,7 @@ class CandidateArchiveApi(WriteView):
         if unknown:
             raise ValidationFailed(details=[ErrorDetail(k, "Unknown member.") for k in unknown])
         return self.accept_plan(
-            request, writes.candidate_archive_plan(candidate, archived=self.archived)
+            request, write_plans.candidate_archive_plan(candidate, archived=self.archived)
         )
 
 
