@@ -138,6 +138,10 @@ class StagedFiles:
 
 
 class WriteView(KeyView):
+    # (idempotency key, callback URL) of this write, parsed once in initial(); a view instance
+    # lives for one request.
+    reserved_members: tuple[str | None, str] = (None, "")
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         handles = hasattr(self, (request.method or "").lower())  # else DRF answers 405
@@ -145,7 +149,7 @@ class WriteView(KeyView):
             # Once per write, before a handler stages files: idempotency key and callbackUrl
             # (the callback host is resolved here, for the SSRF guard).
             body = request.data if isinstance(request.data, dict) else {}
-            request._request.reserved_members = _reserved(request, body)  # type: ignore[attr-defined]
+            self.reserved_members = _reserved(request, body)
 
     def accept(
         self,
@@ -177,7 +181,7 @@ class WriteView(KeyView):
         ordering_keys: Iterable[str] = (),
         staged: StagedFiles | None = None,
     ) -> Accepted:
-        idempotency_key, callback_url = request._request.reserved_members  # type: ignore[attr-defined]
+        idempotency_key, callback_url = self.reserved_members
         try:
             result = mutation_accept(
                 region=self.region,

@@ -42,7 +42,7 @@ class PerKeyRateThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: Any) -> bool:
         state = api_bucket().take(self.identity(request))
-        request._request.ratelimit_state = state  # type: ignore[attr-defined]
+        view.ratelimit_state = state  # the view lives for this one request; its headers use it
         if not state.allowed:
             raise RateLimited(
                 "Too many requests for this key; slow down and retry after the given time.",
@@ -68,6 +68,7 @@ def ratelimit_headers(state: BucketState) -> dict[str, str]:
 
 class ApiView(APIView):
     throttle_classes = [PerKeyRateThrottle]
+    ratelimit_state: BucketState | None = None  # set by the throttle for this request
     # Query parameters documented as arrays; every other parameter may appear once.
     multi_value_params: frozenset[str] = frozenset({"fields"})
 
@@ -94,7 +95,7 @@ class ApiView(APIView):
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        state = getattr(request._request, "ratelimit_state", None)
+        state = self.ratelimit_state
         if state is not None:
             for name, value in ratelimit_headers(state).items():
                 response[name] = value
