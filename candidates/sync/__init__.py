@@ -1,8 +1,9 @@
 """Scheduled jobs that pull Airtable into the mirror (SPEC 9) and wipe the sandbox (SPEC 8).
 
 One module per job: ``lock`` (the base lock), ``job`` (requests, budget, lease), ``runs`` (run
-bookkeeping), ``pages`` (applying a listed page), ``incremental``, ``full`` (the reconcile) and
-``wipe`` (the sandbox wipe). The public API is re-exported here.
+bookkeeping), ``pages`` and ``in_flight`` (applying a listed page), ``incremental``, ``full``
+(the reconcile) and ``wipe`` (the sandbox wipe). What differs per table comes from its
+``TableSpec`` (``candidates.tables``). The public API is re-exported here.
 
 Contracts that are easy to break (docs/sync.md has the reasoning):
 
@@ -33,14 +34,12 @@ from .full import record_id_slice_formula, sync_full
 from .incremental import changed_since_formula, formula_datetime, sync_incremental
 from .job import STATUS_FAILED, STATUS_SKIPPED, STATUS_SUCCEEDED, Progress, SyncError, SyncResult
 from .lock import sync_lock_acquire, sync_lock_release, sync_lock_renew, sync_owner_id
-from .runs import TABLES
 from .wipe import sandbox_wipe
 
 __all__ = [
     "STATUS_FAILED",
     "STATUS_SKIPPED",
     "STATUS_SUCCEEDED",
-    "TABLES",
     "Progress",
     "SyncError",
     "SyncResult",

@@ -13,20 +13,10 @@ from airtable.gateway import AirtableError
 from airtable.models import SyncMode, SyncRun, SyncRunRecord
 from regions.models import CustomField
 
-from ..fields import (
-    CANDIDATE_FIELDS,
-    CANDIDATES_TABLE,
-    COL_INTERACTION_CANDIDATE,
-    COL_LAST_MODIFIED,
-    COL_MUTATION_KEY,
-    COL_REGION,
-    INTERACTION_FIELDS,
-)
-from ..mirror import candidate_mirror_delete, interaction_mirror_delete
-from ..models import Candidate, Interaction
+from .. import tables
 from .job import ITERATOR_EXPIRED, Progress, SyncError, SyncJob, SyncResult
 from .pages import apply_page
-from .runs import TABLES, run_job
+from .runs import run_job
 
 logger = structlog.get_logger(__name__)
 
@@ -55,16 +45,12 @@ def _split(part: list[int]) -> list[list[int]]:
     return [[*part, group] for group in range(len(RECORD_ID_SLICES))]
 
 
-def _listing_columns(table: str) -> list[str]:
+def _listing_columns(spec: tables.TableSpec) -> list[str]:
     """The columns the mirror maps: listing only these keeps pages small when staff keep
     columns of their own in the base."""
-    if table == CANDIDATES_TABLE:
-        columns = [spec.column for spec in CANDIDATE_FIELDS]
-        columns += [COL_REGION, COL_LAST_MODIFIED, COL_MUTATION_KEY]
+    columns = spec.mapped_columns
+    if spec.custom_fields:
         columns += CustomField.objects.order_by().values_list("airtable_column", flat=True)
-    else:
-        columns = [spec.column for spec in INTERACTION_FIELDS]
-        columns += [COL_INTERACTION_CANDIDATE, COL_LAST_MODIFIED, COL_MUTATION_KEY]
     return list(dict.fromkeys(columns))
 
 
@@ -77,11 +63,12 @@ def _save_progress(sync: SyncJob) -> None:
     )
 
 
-def _full_table(sync: SyncJob, table: str, *, allow_mass_delete: bool) -> None:
+def _full_table(sync: SyncJob, spec: tables.TableSpec, *, allow_mass_delete: bool) -> None:
+    table = spec.name
     listing = sync.run.cursor.setdefault("listing", {}).setdefault(
         table, {"slices": [[]], "offset": None, "all_columns": False, "deleted": False}
     )
-    columns = None if listing["all_columns"] else _listing_columns(table)
+    columns = None if listing["all_columns"] else _listing_columns(spec)
     while listing["slices"]:
         part = listing["slices"][0]
         try:
@@ -107,7 +94,7 @@ def _full_table(sync: SyncJob, table: str, *, allow_mass_delete: bool) -> None:
                 continue
             raise
         with transaction.atomic():
-            apply_page(sync, table, page.records, full=True)
+            apply_page(sync, spec, page.records, full=True)
             SyncRunRecord.objects.bulk_create(
                 [SyncRunRecord(run=sync.run, record_id=r["id"]) for r in page.records],
                 ignore_conflicts=True,
@@ -117,17 +104,17 @@ def _full_table(sync: SyncJob, table: str, *, allow_mass_delete: bool) -> None:
                 listing["slices"].pop(0)
             _save_progress(sync)
     if not listing["deleted"]:
-        deleted = _delete_unlisted(sync, table, allow_mass_delete=allow_mass_delete)
+        deleted = _delete_unlisted(sync, spec, allow_mass_delete=allow_mass_delete)
         sync.table_stats(table)["deleted"] += deleted
         listing["deleted"] = True
         _save_progress(sync)
 
 
-def _delete_unlisted(sync: SyncJob, table: str, *, allow_mass_delete: bool) -> int:
+def _delete_unlisted(sync: SyncJob, spec: tables.TableSpec, *, allow_mass_delete: bool) -> int:
     """Remove mirror rows whose record the completed listing did not return. Rows mirrored
     after the run started are fresh by definition (the engine wrote them) and stay."""
-    model = Candidate if table == CANDIDATES_TABLE else Interaction
-    mirror = model.objects.filter(environment=sync.environment)
+    table = spec.name
+    mirror = spec.model._default_manager.filter(environment=sync.environment)
     listed = SyncRunRecord.objects.filter(run=sync.run).values("record_id")
     gone = list(
         mirror.filter(mirrored_at__lt=sync.run.started_at)
@@ -148,35 +135,10 @@ def _delete_unlisted(sync: SyncJob, table: str, *, allow_mass_delete: bool) -> i
     for start in range(0, len(gone), DELETE_CHUNK):
         chunk = gone[start : start + DELETE_CHUNK]
         with transaction.atomic():
-            if model is Candidate:
-                rows = list(
-                    Candidate.objects.select_related("region").filter(
-                        environment=sync.environment, record_id__in=chunk
-                    )
-                )
-                deleted += candidate_mirror_delete(environment=sync.environment, record_ids=chunk)
-                for row in rows:
-                    sync.emit(
-                        region=row.region,
-                        event="candidate.deleted",
-                        data={"candidateId": row.record_id},
-                    )
-            else:
-                gone_interactions = list(
-                    Interaction.objects.select_related("region", "candidate").filter(
-                        environment=sync.environment, record_id__in=chunk
-                    )
-                )
-                deleted += interaction_mirror_delete(environment=sync.environment, record_ids=chunk)
-                for interaction in gone_interactions:
-                    sync.emit(
-                        region=interaction.region,
-                        event="interaction.deleted",
-                        data={
-                            "interactionId": interaction.record_id,
-                            "candidateId": interaction.candidate.record_id,
-                        },
-                    )
+            events = spec.deletion_events(environment=sync.environment, record_ids=chunk)
+            deleted += spec.mirror_delete(environment=sync.environment, record_ids=chunk)
+            for region, event, data in events:
+                sync.emit(region=region, event=event, data=data)
     logger.info("sync.deleted", base=sync.gateway.base_id, table=table, records=deleted)
     return deleted
 
@@ -192,13 +154,13 @@ def sync_full(
     interrupted reconcile of the same base."""
 
     def work(sync: SyncJob) -> None:
-        for table in TABLES:
-            _full_table(sync, table, allow_mass_delete=allow_mass_delete)
+        for spec in tables.TABLES:
+            _full_table(sync, spec, allow_mass_delete=allow_mass_delete)
 
     return run_job(
         environment=environment,
         mode=SyncMode.FULL,
-        tables=TABLES,
+        tables=tables.TABLE_NAMES,
         work=work,
         progress=progress,
         wait_s=wait_s,

@@ -10,10 +10,11 @@ from django.conf import settings
 from airtable.gateway import AirtableError
 from airtable.models import SyncMode, SyncState
 
+from .. import tables
 from ..fields import COL_LAST_MODIFIED
 from .job import ITERATOR_EXPIRED, Progress, SyncJob, SyncResult
 from .pages import apply_page
-from .runs import TABLES, run_job
+from .runs import run_job
 
 # An incremental listing is short; one that keeps losing its iterator has a deeper problem.
 MAX_LISTING_RESTARTS = 3
@@ -35,7 +36,7 @@ def changed_since_formula(since: datetime) -> str:
     )
 
 
-def _incremental_table(sync: SyncJob, table: str, watermark: datetime | None) -> None:
+def _incremental_table(sync: SyncJob, spec: tables.TableSpec, watermark: datetime | None) -> None:
     formula = None
     if watermark is not None:
         since = watermark - timedelta(seconds=settings.AIRTABLE_SYNC_OVERLAP_S)
@@ -43,7 +44,7 @@ def _incremental_table(sync: SyncJob, table: str, watermark: datetime | None) ->
     offset, restarts = None, 0
     while True:
         try:
-            page = sync.list_page(table, formula=formula, offset=offset)
+            page = sync.list_page(spec.name, formula=formula, offset=offset)
         except AirtableError as error:
             if error.error_type == ITERATOR_EXPIRED and restarts < MAX_LISTING_RESTARTS:
                 # Re-reading from the start is safe: applying a version twice changes nothing.
@@ -52,7 +53,7 @@ def _incremental_table(sync: SyncJob, table: str, watermark: datetime | None) ->
                 offset = None
                 continue
             raise
-        apply_page(sync, table, page.records, full=False)
+        apply_page(sync, spec, page.records, full=False)
         if not page.offset:
             return
         offset = page.offset
@@ -64,14 +65,14 @@ def sync_incremental(
     """Pull what changed in Airtable since the watermark into the mirror (every minute)."""
 
     def work(sync: SyncJob) -> None:
-        for table in TABLES:
-            state = SyncState.objects.filter(base_id=sync.run.base_id, table=table).first()
-            _incremental_table(sync, table, state.watermark if state else None)
+        for spec in tables.TABLES:
+            state = SyncState.objects.filter(base_id=sync.run.base_id, table=spec.name).first()
+            _incremental_table(sync, spec, state.watermark if state else None)
 
     return run_job(
         environment=environment,
         mode=SyncMode.INCREMENTAL,
-        tables=TABLES,
+        tables=tables.TABLE_NAMES,
         work=work,
         progress=progress,
         wait_s=wait_s,

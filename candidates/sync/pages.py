@@ -5,18 +5,16 @@ the mirror services and announce staff changes as events.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 
-from mutations.models import ACTIVE_STATUSES, Mutation
 from regions.models import CustomField, Region
 
-from ..fields import CANDIDATES_TABLE, COL_MUTATION_KEY, COL_REGION, INTERACTIONS_TABLE, PHASES
+from ..fields import CANDIDATES_TABLE, COL_REGION, INTERACTIONS_TABLE, PHASES
 from ..mapping import (
     ATTACHMENT_FIELDS,
     CANDIDATE_ATTRIBUTES,
@@ -27,61 +25,25 @@ from ..mapping import (
 )
 from ..mirror import candidate_mirror_apply, interaction_mirror_apply
 from ..models import Candidate, Interaction
+from .in_flight import InFlight, in_flight_now
 from .job import SyncJob, record_modified
 
-_RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
+if TYPE_CHECKING:
+    from ..tables import TableSpec
+
 REASON_NO_REGION = "no region"
 REASON_UNKNOWN_REGION = "unknown region"
 REASON_UNKNOWN_PHASE = "unknown phase option"
 
-
-# --- what the engine may be writing right now ---------------------------------------------------
-
-
-@dataclass
-class _InFlight:
-    record_ids: set[str]
-    mutation_ids: set[str]
-
-    def touches(self, record: dict[str, Any]) -> bool:
-        if record["id"] in self.record_ids:
-            return True
-        key = str((record.get("fields") or {}).get(COL_MUTATION_KEY) or "")
-        return bool(key) and key.partition(":")[0] in self.mutation_ids
-
-
-def _record_ids_in(value: Any, found: set[str]) -> None:
-    if isinstance(value, str):
-        if _RECORD_ID.match(value):
-            found.add(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _record_ids_in(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _record_ids_in(item, found)
-
-
-def _in_flight(environment: str) -> _InFlight:
-    """Records that active mutations which were already claimed once may be writing: their
-    targets, the records their finished steps returned, and (through ``API Mutation Key``)
-    records they created. A mutation never claimed has sent nothing yet."""
-    record_ids: set[str] = set()
-    mutation_ids: set[str] = set()
-    for uuid, target_ids, state in Mutation.objects.filter(
-        environment=environment, status__in=ACTIVE_STATUSES, started_at__isnull=False
-    ).values_list("uuid", "target_ids", "state"):
-        mutation_ids.add(str(uuid))
-        _record_ids_in(target_ids, record_ids)
-        _record_ids_in(state, record_ids)
-    return _InFlight(record_ids=record_ids, mutation_ids=mutation_ids)
+# An event to emit: the region told, the event type, its data.
+Announcement = tuple[Region, str, dict[str, Any]]
 
 
 # --- applying one page --------------------------------------------------------------------------
 
 
 @dataclass
-class _PageOutcome:
+class PageOutcome:
     seen: int = 0
     changed: int = 0
     max_modified: datetime | None = None
@@ -168,13 +130,11 @@ def _regions_for(records: Sequence[dict[str, Any]]) -> tuple[dict[str, Region], 
     return regions, custom
 
 
-def _sync_candidate_page(
-    sync: SyncJob, records: list[dict[str, Any]], *, full: bool
-) -> _PageOutcome:
-    outcome = _PageOutcome()
+def sync_candidate_page(sync: SyncJob, records: list[dict[str, Any]], *, full: bool) -> PageOutcome:
+    outcome = PageOutcome()
     # Read before the mirror rows: a mutation that finishes in between is then either still
     # active here or already visible in the mirror, never neither.
-    in_flight = _in_flight(sync.environment)
+    in_flight = in_flight_now(sync.environment)
     regions, custom = _regions_for(records)
     incoming: dict[str, tuple[dict[str, Any], dict[str, Any], Region]] = {}
     for record in records:
@@ -226,8 +186,8 @@ def _sync_candidate_page(
     return outcome
 
 
-def _not_in_flight(
-    changes: list[_Change], outcome: _PageOutcome, in_flight: _InFlight
+def _notin_flight_now(
+    changes: list[_Change], outcome: PageOutcome, in_flight: InFlight
 ) -> list[_Change]:
     """Changes to apply now; records a running mutation may be writing are deferred (the
     engine mirrors them when it finishes, or the next sync does)."""
@@ -241,11 +201,11 @@ def _not_in_flight(
 
 
 def _apply_candidates(
-    sync: SyncJob, changes: list[_Change], outcome: _PageOutcome, in_flight: _InFlight
+    sync: SyncJob, changes: list[_Change], outcome: PageOutcome, in_flight: InFlight
 ) -> None:
     if not changes:
         return
-    ready = _not_in_flight(changes, outcome, in_flight)
+    ready = _notin_flight_now(changes, outcome, in_flight)
     rows = candidate_mirror_apply(
         environment=sync.environment, records=[change.record for change in ready]
     )
@@ -288,11 +248,11 @@ def _interaction_snapshot(values: dict[str, Any], candidate_record_id: str) -> d
     return snapshot
 
 
-def _sync_interaction_page(
+def sync_interaction_page(
     sync: SyncJob, records: list[dict[str, Any]], *, full: bool
-) -> _PageOutcome:
-    outcome = _PageOutcome()
-    in_flight = _in_flight(sync.environment)  # before the mirror rows, as for candidates
+) -> PageOutcome:
+    outcome = PageOutcome()
+    in_flight = in_flight_now(sync.environment)  # before the mirror rows, as for candidates
     incoming = {}
     for record in records:
         outcome.saw(record_modified(record))
@@ -326,7 +286,7 @@ def _sync_interaction_page(
                 changes.append(_Change(record, row, differences, announce=newer or not full))
         if not changes:
             return outcome
-        ready = _not_in_flight(changes, outcome, in_flight)
+        ready = _notin_flight_now(changes, outcome, in_flight)
         rows = interaction_mirror_apply(
             environment=sync.environment, records=[change.record for change in ready]
         )
@@ -350,14 +310,30 @@ def _sync_interaction_page(
     return outcome
 
 
+class PageApplier(Protocol):
+    """A table's page applier (``TableSpec.sync_page``): compare a listed page with the
+    mirror, apply what changed and announce it."""
+
+    def __call__(
+        self, sync: SyncJob, records: list[dict[str, Any]], *, full: bool
+    ) -> PageOutcome: ...
+
+
+class DeletionEvents(Protocol):
+    """A table's deletion announcements (``TableSpec.deletion_events``): the events for mirror
+    rows about to be removed, read before they go."""
+
+    def __call__(self, *, environment: str, record_ids: list[str]) -> list[Announcement]: ...
+
+
 def apply_page(
-    sync: SyncJob, table: str, records: list[dict[str, Any]], *, full: bool
-) -> _PageOutcome:
+    sync: SyncJob, spec: TableSpec, records: list[dict[str, Any]], *, full: bool
+) -> PageOutcome:
+    """Apply one listed page of ``spec``'s table and add it to the table's run counters."""
     if not records:
-        return _PageOutcome()
-    page_sync = _sync_candidate_page if table == CANDIDATES_TABLE else _sync_interaction_page
-    outcome = page_sync(sync, records, full=full)
-    stats = sync.table_stats(table)
+        return PageOutcome()
+    outcome = spec.sync_page(sync, records, full=full)
+    stats = sync.table_stats(spec.name)
     stats["seen"] += outcome.seen
     stats["changed"] += outcome.changed
     if outcome.max_modified and (
@@ -371,6 +347,27 @@ def apply_page(
     ):
         stats["min_deferred"] = _iso(outcome.min_deferred)
     return outcome
+
+
+def candidate_deletion_events(*, environment: str, record_ids: list[str]) -> list[Announcement]:
+    rows = Candidate.objects.select_related("region").filter(
+        environment=environment, record_id__in=record_ids
+    )
+    return [(row.region, "candidate.deleted", {"candidateId": row.record_id}) for row in rows]
+
+
+def interaction_deletion_events(*, environment: str, record_ids: list[str]) -> list[Announcement]:
+    rows = Interaction.objects.select_related("region", "candidate").filter(
+        environment=environment, record_id__in=record_ids
+    )
+    return [
+        (
+            row.region,
+            "interaction.deleted",
+            {"interactionId": row.record_id, "candidateId": row.candidate.record_id},
+        )
+        for row in rows
+    ]
 
 
 def _iso(value: datetime | None) -> str | None:

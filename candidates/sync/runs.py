@@ -15,7 +15,6 @@ from airtable.gateway import AirtableError, gateway_for_environment
 from airtable.models import SyncMode, SyncRun, SyncRunRecord, SyncRunStatus, SyncState
 from mutations.limiter import PRIORITY_SYNC, AirtableBudget
 
-from ..fields import CANDIDATES_TABLE, INTERACTIONS_TABLE
 from .job import (
     STATUS_FAILED,
     STATUS_SKIPPED,
@@ -29,8 +28,6 @@ from .lock import acquire_waiting, lock_holder, sync_lock_release, sync_owner_id
 
 logger = structlog.get_logger(__name__)
 
-# Candidates first: an interaction is mirrored only once its candidate is.
-TABLES = (CANDIDATES_TABLE, INTERACTIONS_TABLE)
 MAX_ERROR_CHARS = 2000
 
 

@@ -14,11 +14,11 @@ from airtable.gateway import MAX_RECORDS_PER_WRITE, AirtableError
 from airtable.models import SyncMode
 from config.api.environment import SANDBOX
 
-from ..fields import CANDIDATES_TABLE, COL_LAST_MODIFIED, INTERACTIONS_TABLE
-from ..models import Candidate, Interaction
+from .. import tables
+from ..fields import COL_LAST_MODIFIED
 from .incremental import formula_datetime
 from .job import Progress, SyncError, SyncJob, SyncResult
-from .runs import TABLES, run_job
+from .runs import run_job
 
 logger = structlog.get_logger(__name__)
 
@@ -47,7 +47,8 @@ def _wipe(sync: SyncJob) -> None:
     # Only what existed when the wipe began: records created meanwhile (a sandbox test running
     # right now) survive, and an engine writing faster than we delete cannot keep us going.
     formula = f"IS_BEFORE(CREATED_TIME(), {formula_datetime(started_at)})"
-    for table in (INTERACTIONS_TABLE, CANDIDATES_TABLE):
+    # Dependents first, so no record is left linking to a deleted one.
+    for table in reversed(tables.TABLE_NAMES):
         stats = sync.table_stats(table)
         while True:
             # Always the first page: deleting while paging would skip records.
@@ -62,10 +63,12 @@ def _wipe(sync: SyncJob) -> None:
                 )
     with transaction.atomic():
         old = Q(environment=SANDBOX, airtable_created_at__lt=started_at)
-        # Candidates take their attachments and interactions with them.
-        mirror_candidates, _ = Candidate.objects.filter(old).delete()
-        Interaction.objects.filter(old).delete()
-    logger.info("sync.sandbox_wiped", base=sync.gateway.base_id, mirror_rows=mirror_candidates)
+        mirror_rows = 0
+        # Parents first: a candidate takes its attachments and interactions with it.
+        for spec in tables.TABLES:
+            deleted, _ = spec.model._default_manager.filter(old).delete()
+            mirror_rows += deleted
+    logger.info("sync.sandbox_wiped", base=sync.gateway.base_id, mirror_rows=mirror_rows)
 
 
 def sandbox_wipe(*, progress: Progress | None = None, wait_s: float = 0) -> SyncResult:
@@ -77,7 +80,7 @@ def sandbox_wipe(*, progress: Progress | None = None, wait_s: float = 0) -> Sync
     return run_job(
         environment=SANDBOX,
         mode=SyncMode.WIPE,
-        tables=TABLES,
+        tables=tables.TABLE_NAMES,
         work=_wipe,
         progress=progress,
         wait_s=wait_s,

@@ -176,11 +176,11 @@ def test_the_reconcile_resumes_after_a_crash_where_it_stopped(region, staff, syn
     real_sync_page = sync_full_module.apply_page
     pages = []
 
-    def crash_on_the_third_page(sync_, table, records, **kwargs):
-        pages.append(table)
+    def crash_on_the_third_page(sync_, spec, records, **kwargs):
+        pages.append(spec.name)
         if len(pages) == 3:
             raise RuntimeError("worker killed")
-        return real_sync_page(sync_, table, records, **kwargs)
+        return real_sync_page(sync_, spec, records, **kwargs)
 
     sync_full_module.apply_page = crash_on_the_third_page
     try:
