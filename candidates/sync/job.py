@@ -120,7 +120,8 @@ class SyncJob:
     owner: str
     progress: Progress | None
     # When the page being applied was requested: a mirror row written after it with the same
-    # (whole-second) version stamp may be newer than the listed version (see _sync_page).
+    # (whole-second) version stamp may be newer than the listed version (see
+    # pages._mirrored_since_listing).
     page_listed_at: datetime | None = None
     # Per table: False on its first run (the initial load announces no creations).
     announce_created: dict[str, bool] = field(default_factory=dict)
