@@ -186,7 +186,7 @@ def sync_candidate_page(sync: SyncJob, records: list[dict[str, Any]], *, full: b
     return outcome
 
 
-def _notin_flight_now(
+def _not_in_flight(
     changes: list[_Change], outcome: PageOutcome, in_flight: InFlight
 ) -> list[_Change]:
     """Changes to apply now; records a running mutation may be writing are deferred (the
@@ -205,7 +205,7 @@ def _apply_candidates(
 ) -> None:
     if not changes:
         return
-    ready = _notin_flight_now(changes, outcome, in_flight)
+    ready = _not_in_flight(changes, outcome, in_flight)
     rows = candidate_mirror_apply(
         environment=sync.environment, records=[change.record for change in ready]
     )
@@ -286,7 +286,7 @@ def sync_interaction_page(
                 changes.append(_Change(record, row, differences, announce=newer or not full))
         if not changes:
             return outcome
-        ready = _notin_flight_now(changes, outcome, in_flight)
+        ready = _not_in_flight(changes, outcome, in_flight)
         rows = interaction_mirror_apply(
             environment=sync.environment, records=[change.record for change in ready]
         )
