@@ -1,7 +1,7 @@
 """Sync bookkeeping: where each base's sync stands, its run history and its lock (SPEC 9).
 
 Domain-free on purpose: rows name bases and tables, never what the records mean. The sync
-services that fill them live with the domain (``candidates/sync.py``).
+services that fill them live with the domain (``candidates/sync/``).
 """
 
 from __future__ import annotations

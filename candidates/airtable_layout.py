@@ -1,9 +1,9 @@
-"""The Airtable base this system expects (SPEC 4.1, 4.2, 4.4, 11), built from the field
-catalogue and the regions' custom fields.
+"""The Airtable base this system expects (SPEC 4.1, 4.2, 4.4, 11), built from the table specs
+(``candidates.tables``: each table's catalogue, links and primary field) and the regions'
+custom fields.
 
-``Interacties`` uses ``Onderwerp`` (subject) as its primary field: the primary field must be a
-plain text column, and the subject is what staff recognise an interaction by in linked-record
-chips. It is optional in the API, so the primary cell may be empty, which Airtable allows.
+A primary field must be a plain text column. ``Interacties`` uses ``Onderwerp`` (subject),
+which is optional in the API, so the primary cell may be empty, which Airtable allows.
 """
 
 from __future__ import annotations
@@ -16,21 +16,15 @@ from regions.models import CustomField
 
 from .fields import (
     AIRTABLE_TYPE,
-    CANDIDATE_FIELDS,
-    CANDIDATES_TABLE,
-    COL_INTERACTION_CANDIDATE,
     COL_LAST_MODIFIED,
     COL_MUTATION_KEY,
     COL_REGION,
     CUSTOM_FIELD_KINDS,
-    INTERACTION_FIELDS,
-    INTERACTIONS_TABLE,
     FieldSpec,
     Kind,
 )
+from .tables import TABLES, TableSpec
 
-CANDIDATES_PRIMARY = "Naam"
-INTERACTIONS_PRIMARY = "Onderwerp"
 DISPLAY_TIME_ZONE = "Europe/Amsterdam"  # how staff see datetimes; the API always speaks UTC
 DECIMAL_PRECISION = 8  # Airtable's maximum: "number" custom fields may carry decimals
 
@@ -57,24 +51,25 @@ def build_base_layout() -> BaseLayout:
             description="<mutationId>:<index> of the API write that created the row.",
         ),
     )
-    candidates = _merged(
-        CANDIDATES_TABLE,
-        [*(_from_spec(spec) for spec in CANDIDATE_FIELDS), *system_fields],
-        _custom_fields(),
-    )
-    interactions = (
-        *(_from_spec(spec) for spec in INTERACTION_FIELDS),
-        FieldLayout(
-            COL_INTERACTION_CANDIDATE, "multipleRecordLinks", linked_table=CANDIDATES_TABLE
+    custom = _custom_fields()
+    return BaseLayout(tables=tuple(_table(spec, system_fields, custom) for spec in TABLES))
+
+
+def _table(
+    spec: TableSpec,
+    system_fields: tuple[FieldLayout, ...],
+    custom: list[tuple[str, FieldLayout]],
+) -> TableLayout:
+    shared = [
+        *(_from_spec(field) for field in spec.fields),
+        *(
+            FieldLayout(link.column, "multipleRecordLinks", linked_table=link.table)
+            for link in spec.links
         ),
         *system_fields,
-    )
-    return BaseLayout(
-        tables=(
-            TableLayout(CANDIDATES_TABLE, candidates, primary_field=CANDIDATES_PRIMARY),
-            TableLayout(INTERACTIONS_TABLE, interactions, primary_field=INTERACTIONS_PRIMARY),
-        )
-    )
+    ]
+    fields = _merged(spec.name, shared, custom if spec.custom_fields else [])
+    return TableLayout(spec.name, fields, primary_field=spec.primary_field)
 
 
 def _from_spec(spec: FieldSpec) -> FieldLayout:

@@ -47,44 +47,24 @@ from django.conf import settings
 
 from airtable.mapped import BaseMapping, LinkedValue, TableMapping
 
-from .fields import (
-    CANDIDATE_FIELDS,
-    CANDIDATES_TABLE,
-    COL_INTERACTION_CANDIDATE,
-    COL_LAST_MODIFIED,
-    COL_MUTATION_KEY,
-    COL_REGION,
-    INTERACTION_FIELDS,
-    INTERACTIONS_TABLE,
-)
+from .fields import CANDIDATES_TABLE, COL_REGION
+from .tables import TABLES
 
 STORAGE_TEXT = "text"
 STORAGE_LINK = "link"
-SECTION_TABLES = {"candidates": CANDIDATES_TABLE, "interactions": INTERACTIONS_TABLE}
-SYSTEM_KEYS = {"region": COL_REGION, "lastModified": COL_LAST_MODIFIED}
-# Keys whose column the platform must be able to write, whatever the file says.
-WRITTEN_BY_THE_ENGINE = frozenset({"region", "mutationKey", "candidate"})
-# Keys that must be in the base (an interaction's region comes from its candidate).
-REQUIRED_KEYS = {
-    CANDIDATES_TABLE: frozenset({"region", "mutationKey", "lastModified"}),
-    INTERACTIONS_TABLE: frozenset({"candidate", "mutationKey", "lastModified"}),
-}
+SECTION_TABLES = {spec.section: spec.name for spec in TABLES}
+# Keys whose column the platform must be able to write, whatever the file says: the region,
+# the mutation key, and the links to a parent record.
+WRITTEN_BY_THE_ENGINE = frozenset(
+    {"region", "mutationKey", *(link.key for spec in TABLES for link in spec.links)}
+)
+# Keys that must be in the base: the columns the mirror reads (an interaction's region comes
+# from its candidate).
+REQUIRED_KEYS = {spec.name: spec.required_keys for spec in TABLES}
 # Keys that are read-only by nature (Airtable computes them).
 COMPUTED_KEYS = frozenset({"lastModified"})
 
-DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
-    CANDIDATES_TABLE: {
-        **{spec.name: spec.column for spec in CANDIDATE_FIELDS},
-        **SYSTEM_KEYS,
-        "mutationKey": COL_MUTATION_KEY,
-    },
-    INTERACTIONS_TABLE: {
-        **{spec.name: spec.column for spec in INTERACTION_FIELDS},
-        **SYSTEM_KEYS,
-        "mutationKey": COL_MUTATION_KEY,
-        "candidate": COL_INTERACTION_CANDIDATE,
-    },
-}
+DEFAULT_COLUMNS: dict[str, dict[str, str]] = {spec.name: spec.default_columns for spec in TABLES}
 
 
 class LayoutFileError(ValueError):

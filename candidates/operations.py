@@ -36,6 +36,7 @@ from .fields import (
     INTERACTIONS_TABLE,
 )
 from .layout_file import configured_layout
+from .tables import table_spec
 
 MERGE_ON = (COL_MUTATION_KEY,)
 # Airtable adds the reverse of a link column to the linked table, named after the linking table.
@@ -323,15 +324,14 @@ class RecordUpdate:
 
     def __init__(self, table: str, *, fixed_fields: dict[str, Any] | None = None) -> None:
         self.table = table
+        self.spec = table_spec(table)  # an unknown table fails here, at registration
         self.fixed_fields = fixed_fields
 
     def _fields(self, mutation: Mutation) -> dict[str, Any]:
         if self.fixed_fields is not None:
             return dict(self.fixed_fields)
-        changes = mutation.payload["fields"]
-        if self.table == CANDIDATES_TABLE:
-            return mapping.candidate_to_airtable(changes, custom_fields=_custom_fields(mutation))
-        return mapping.interaction_to_airtable(changes)
+        custom = _custom_fields(mutation) if self.spec.custom_fields else []
+        return self.spec.to_airtable(mutation.payload["fields"], custom_fields=custom)
 
     def next_step(self, mutation: Mutation) -> Step | None:
         if "0" in _state(mutation, "records"):
@@ -344,12 +344,7 @@ class RecordUpdate:
 
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         record = _state(mutation, "records")["0"]
-        apply = (
-            mirror.candidate_mirror_apply
-            if self.table == CANDIDATES_TABLE
-            else mirror.interaction_mirror_apply
-        )
-        apply(environment=mutation.environment, records=[record])
+        self.spec.mirror_apply(environment=mutation.environment, records=[record])
         return {"recordIds": [record["id"]]}
 
 

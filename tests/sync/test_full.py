@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from airtable.models import SyncRun, SyncRunRecord, SyncState
-from candidates import sync as sync_module
 from candidates.models import Candidate, Interaction
+from candidates.sync import full as sync_full_module
+from candidates.sync.job import SyncJob
 from tests.clock import next_whole_second
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +140,7 @@ def test_the_reconcile_resumes_after_an_expired_iterator(region, staff, sync, li
     sync()
     staff.stack.emulator.store.delete_records(airtable.base_id, "Kandidaten", [ids[-1]])
     listings.clear()
-    real_page = sync_module._Sync.list_page
+    real_page = SyncJob.list_page
     expired = []
 
     def expire_after_first_page(self, table, **kwargs):
@@ -149,11 +150,11 @@ def test_the_reconcile_resumes_after_an_expired_iterator(region, staff, sync, li
             airtable.emulator.store._iterators.clear()  # Airtable dropped the listing
         return page
 
-    sync_module._Sync.list_page = expire_after_first_page
+    SyncJob.list_page = expire_after_first_page
     try:
         result = sync("full")
     finally:
-        sync_module._Sync.list_page = real_page
+        SyncJob.list_page = real_page
 
     assert result.status == "succeeded", result.error
     assert Candidate.objects.count() == 249
@@ -172,21 +173,21 @@ def test_the_reconcile_resumes_after_a_crash_where_it_stopped(region, staff, syn
     ids = staff.bulk_create("Kandidaten", _people(350))
     sync()
     staff.stack.emulator.store.delete_records(staff.stack.base_id, "Kandidaten", [ids[0]])
-    real_sync_page = sync_module._sync_page
+    real_sync_page = sync_full_module.apply_page
     pages = []
 
-    def crash_on_the_third_page(sync_, table, records, **kwargs):
-        pages.append(table)
+    def crash_on_the_third_page(sync_, spec, records, **kwargs):
+        pages.append(spec.name)
         if len(pages) == 3:
             raise RuntimeError("worker killed")
-        return real_sync_page(sync_, table, records, **kwargs)
+        return real_sync_page(sync_, spec, records, **kwargs)
 
-    sync_module._sync_page = crash_on_the_third_page
+    sync_full_module.apply_page = crash_on_the_third_page
     try:
         with pytest.raises(RuntimeError):
             sync("full")
     finally:
-        sync_module._sync_page = real_sync_page
+        sync_full_module.apply_page = real_sync_page
     crashed = SyncRun.objects.get(mode="full")
     assert crashed.status == "failed"
     assert crashed.cursor["listing"]["Kandidaten"]["offset"]  # two pages in

@@ -232,7 +232,7 @@ def test_only_changes_since_the_watermark_minus_the_overlap_are_listed(
 def test_the_watermark_is_kept_only_when_the_run_succeeded(
     region, staff, sync, airtable, monkeypatch
 ):
-    monkeypatch.setattr("candidates.sync.RETRY_BACKOFF_S", (0.01, 0.01))
+    monkeypatch.setattr("candidates.sync.job.RETRY_BACKOFF_S", (0.01, 0.01))
     staff.create("Kandidaten", {"Naam": "Bram", "Regio": "utrecht"})
     sync()
     state = SyncState.objects.get(table="Kandidaten", environment="production")

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from airtable.models import SyncLock, SyncRun
-from candidates import sync as sync_module
+from candidates.sync import job as sync_job
 from candidates.sync import sync_lock_acquire, sync_lock_release
 
 pytestmark = pytest.mark.django_db
@@ -55,15 +55,15 @@ def test_a_lapsed_lease_is_taken_over():
 
 def test_a_sync_that_lost_its_lease_stops(region, staff, sync, monkeypatch):
     staff.create("Kandidaten", {"Naam": "Bram", "Regio": "utrecht"})
-    monkeypatch.setattr(sync_module, "LOCK_RENEW_FRACTION", 0)  # renew before every request
-    real = sync_module._Sync.list_page
+    monkeypatch.setattr(sync_job, "LOCK_RENEW_FRACTION", 0)  # renew before every request
+    real = sync_job.SyncJob.list_page
 
     def stolen(self, table, **kwargs):
         page = real(self, table, **kwargs)
         SyncLock.objects.filter(base_id=self.gateway.base_id).update(owner="thief")
         return page
 
-    monkeypatch.setattr(sync_module._Sync, "list_page", stolen)
+    monkeypatch.setattr(sync_job.SyncJob, "list_page", stolen)
     result = sync()
 
     assert result.status == "failed"
