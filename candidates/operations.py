@@ -9,6 +9,9 @@ another worker may ask again at any time.
 Payload shapes (written by ``candidates/apis/write.py``): attachments arrive either as
 ``{"url", "filename"?}`` or, staged at accept time, as ``{"staged", "filename", "contentType",
 "size"}``.
+
+``events`` names the webhook events a succeeded mutation produces (SPEC 6.3): ids and the names
+of changed members, never values; webhooks adds ``mutationId`` and ``source`` and delivers them.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ CANDIDATE_ERASED_ERROR = {
     "message": "The candidate was deleted (GDPR erasure) before this write ran.",
     "retryable": False,
 }
+# Members of a candidate payload that are not candidate fields of its event.
+NOT_CHANGED_FIELDS = frozenset({"interactions"})
+
+Events = list[tuple[str, dict[str, Any]]]
 
 
 def _column(api_name: str) -> str:
@@ -61,6 +68,32 @@ def _pending(items: Iterable[WriteItem], done: dict[str, Any]) -> tuple[WriteIte
 
 def _state(mutation: Mutation, name: str) -> dict[str, Any]:
     return mutation.state.setdefault(name, {})
+
+
+def _target(mutation: Mutation) -> str | None:
+    targets = list(mutation.target_ids or [])
+    return targets[0] if targets else None
+
+
+def _changed_fields(candidate: dict[str, Any]) -> list[str]:
+    return sorted(k for k in candidate if k not in NOT_CHANGED_FIELDS)
+
+
+def _inline_interaction_events(candidates: list[dict[str, Any]], result: dict[str, Any]) -> Events:
+    # ``result`` lists ids in request order (SPEC 5.1): candidate by candidate, each one's
+    # interactions in the order given.
+    record_ids = result.get("recordIds") or []
+    interaction_ids = list(result.get("interactionIds") or [])
+    events: Events = []
+    for candidate, record_id in zip(candidates, record_ids, strict=False):
+        for _interaction in candidate.get("interactions") or []:
+            if not interaction_ids:
+                return events
+            interaction_id = interaction_ids.pop(0)
+            events.append(
+                ("interaction.created", {"interactionId": interaction_id, "candidateId": record_id})
+            )
+    return events
 
 
 def _url_attachments(candidate: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -237,6 +270,22 @@ class CandidateCreate:
             "interactionIds": [r["id"] for r in interactions],
         }
 
+    def _event_candidates(self, mutation: Mutation) -> list[dict[str, Any]]:
+        return (mutation.payload or {}).get("candidates") or []
+
+    def _event(self, result: dict[str, Any]) -> str:
+        return "candidate.created"
+
+    def events(self, mutation: Mutation) -> Events:
+        candidates = self._event_candidates(mutation)
+        result: dict[str, Any] = mutation.result or {}
+        event = self._event(result)
+        events: Events = [
+            (event, {"candidateId": rid, "changedFields": _changed_fields(c)})
+            for c, rid in zip(candidates, result.get("recordIds") or [], strict=False)
+        ]
+        return events + _inline_interaction_events(candidates, result)
+
 
 class CandidateUpsert(CandidateCreate):
     """Create or update one candidate matched by email, then phone, within the region,
@@ -317,13 +366,33 @@ class CandidateUpsert(CandidateCreate):
             "matchedIds": mutation.state.get("matched_ids", [match] if match else []),
         }
 
+    def _event_candidates(self, mutation: Mutation) -> list[dict[str, Any]]:
+        return [(mutation.payload or {}).get("candidate") or {}]
+
+    def _event(self, result: dict[str, Any]) -> str:
+        return "candidate.created" if result.get("created", True) else "candidate.updated"
+
 
 class RecordUpdate:
-    """Update one existing record: candidate PATCH, archive/unarchive, interaction PATCH."""
+    """Update one existing record: candidate PATCH, archive/unarchive, interaction PATCH.
 
-    def __init__(self, table: str, *, fixed_fields: dict[str, Any] | None = None) -> None:
+    Its event is ``event`` naming the record as ``id_member``, with ``changed`` as its changed
+    fields, or the names the payload's ``fields`` carries."""
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        fixed_fields: dict[str, Any] | None = None,
+        event: str,
+        id_member: str,
+        changed: tuple[str, ...] | None = None,
+    ) -> None:
         self.table = table
         self.fixed_fields = fixed_fields
+        self.event = event
+        self.id_member = id_member
+        self.changed = changed
 
     def _fields(self, mutation: Mutation) -> dict[str, Any]:
         if self.fixed_fields is not None:
@@ -351,6 +420,13 @@ class RecordUpdate:
         )
         apply(environment=mutation.environment, records=[record])
         return {"recordIds": [record["id"]]}
+
+    def events(self, mutation: Mutation) -> Events:
+        if self.changed is not None:
+            fields = list(self.changed)
+        else:
+            fields = sorted((mutation.payload or {}).get("fields") or {})
+        return [(self.event, {self.id_member: _target(mutation), "changedFields": fields})]
 
 
 class CandidateDelete:
@@ -409,6 +485,9 @@ class CandidateDelete:
             },
         }
 
+    def events(self, mutation: Mutation) -> Events:
+        return [("candidate.deleted", {"candidateId": _target(mutation)})]
+
 
 def _cancel_interaction_creates_after(delete: Mutation) -> None:
     """Interaction creates for the candidate queued before the delete ran first (they share
@@ -451,6 +530,13 @@ class InteractionCreate:
         mirror.interaction_mirror_apply(environment=mutation.environment, records=ordered)
         return {"recordIds": [r["id"] for r in ordered]}
 
+    def events(self, mutation: Mutation) -> Events:
+        candidate_id = (mutation.payload or {}).get("candidateId")
+        return [
+            ("interaction.created", {"interactionId": rid, "candidateId": candidate_id})
+            for rid in (mutation.result or {}).get("recordIds") or []
+        ]
+
 
 class InteractionDelete:
     def next_step(self, mutation: Mutation) -> Step | None:
@@ -471,6 +557,9 @@ class InteractionDelete:
             environment=mutation.environment, record_ids=mutation.target_ids
         )
         return {"recordIds": list(mutation.target_ids), "deleted": True}
+
+    def events(self, mutation: Mutation) -> Events:
+        return [("interaction.deleted", {"interactionId": _target(mutation)})]
 
 
 class AttachmentAdd:
@@ -537,6 +626,11 @@ class AttachmentAdd:
             mirror.candidate_mirror_apply(environment=mutation.environment, records=[record])
         return {"recordIds": list(mutation.target_ids)}
 
+    def events(self, mutation: Mutation) -> Events:
+        payload = mutation.payload or {}
+        fields = [m for m in ATTACHMENT_MEMBERS if payload.get(m)]
+        return [("attachment.added", {"candidateId": _target(mutation), "changedFields": fields})]
+
 
 class AttachmentRemove:
     def next_step(self, mutation: Mutation) -> Step | None:
@@ -578,16 +672,42 @@ class AttachmentRemove:
             "removed": bool(_state(mutation, "records")),
         }
 
+    def events(self, mutation: Mutation) -> Events:
+        if not (mutation.result or {}).get("removed"):
+            return []
+        data = {
+            "candidateId": _target(mutation),
+            "changedFields": [],
+            "attachmentIds": [(mutation.payload or {}).get("attachmentId")],
+        }
+        return [("attachment.removed", data)]
+
 
 HANDLERS: dict[str, OperationHandler] = {
     "candidate.create": CandidateCreate(),
     "candidate.upsert": CandidateUpsert(),
-    "candidate.update": RecordUpdate(CANDIDATES_TABLE),
-    "candidate.archive": RecordUpdate(CANDIDATES_TABLE, fixed_fields={COL_ARCHIVED: True}),
-    "candidate.unarchive": RecordUpdate(CANDIDATES_TABLE, fixed_fields={COL_ARCHIVED: False}),
+    "candidate.update": RecordUpdate(
+        CANDIDATES_TABLE, event="candidate.updated", id_member="candidateId"
+    ),
+    "candidate.archive": RecordUpdate(
+        CANDIDATES_TABLE,
+        fixed_fields={COL_ARCHIVED: True},
+        event="candidate.archived",
+        id_member="candidateId",
+        changed=("archived",),
+    ),
+    "candidate.unarchive": RecordUpdate(
+        CANDIDATES_TABLE,
+        fixed_fields={COL_ARCHIVED: False},
+        event="candidate.unarchived",
+        id_member="candidateId",
+        changed=("archived",),
+    ),
     "candidate.delete": CandidateDelete(),
     "interaction.create": InteractionCreate(),
-    "interaction.update": RecordUpdate(INTERACTIONS_TABLE),
+    "interaction.update": RecordUpdate(
+        INTERACTIONS_TABLE, event="interaction.updated", id_member="interactionId"
+    ),
     "interaction.delete": InteractionDelete(),
     "attachment.add": AttachmentAdd(),
     "attachment.remove": AttachmentRemove(),

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from config.api.environment import SANDBOX
 from config.api.errors import Conflict, ErrorDetail, ValidationFailed
+from mutations.registry import operation_events
 from regions.models import Region
 from regions.services import region_rotate_signing_secret
 
@@ -76,9 +77,6 @@ EVENT_DATA_KEYS = frozenset(
     }
 )
 EVENT_SOURCE_API = "api"
-# Members of a candidate payload that are not candidate fields of their own event.
-_NOT_CANDIDATE_FIELDS = frozenset({"interactions"})
-ATTACHMENT_MEMBERS = ("curriculumVitae", "otherAttachments")
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -251,34 +249,10 @@ def event_emit(
     return _emit(region=region, environment=environment, events=[(event, data)])
 
 
-def _candidate_field_names(candidate: dict[str, Any]) -> list[str]:
-    return sorted(k for k in candidate if k not in _NOT_CANDIDATE_FIELDS)
-
-
-def _inline_interaction_events(
-    candidates: list[dict[str, Any]], result: dict[str, Any], base: dict[str, Any]
-) -> list[tuple[str, dict[str, Any]]]:
-    # ``result`` lists ids in request order (SPEC 5.1): candidate by candidate, each one's
-    # interactions in the order given.
-    record_ids = result.get("recordIds") or []
-    interaction_ids = list(result.get("interactionIds") or [])
-    events: list[tuple[str, dict[str, Any]]] = []
-    for candidate, record_id in zip(candidates, record_ids, strict=False):
-        for _ in candidate.get("interactions") or []:
-            if not interaction_ids:
-                return events
-            interaction_id = interaction_ids.pop(0)
-            events.append(
-                (
-                    "interaction.created",
-                    {"interactionId": interaction_id, "candidateId": record_id, **base},
-                )
-            )
-    return events
-
-
 def mutation_events(mutation: Any) -> list[tuple[str, dict[str, Any]]]:
-    """The webhook events an ended mutation stands for: (event name, data)."""
+    """The webhook events an ended mutation stands for: (event name, data). A failure is
+    ``mutation.failed``; a success is what its operation handler says (``operation_events``),
+    each with the mutation's provenance added."""
     base = {"mutationId": str(mutation.uuid), "source": mutation.origin or EVENT_SOURCE_API}
     if mutation.status == "failed":
         error = mutation.error or {}
@@ -300,64 +274,7 @@ def mutation_events(mutation: Any) -> list[tuple[str, dict[str, Any]]]:
         ]
     if mutation.status != "succeeded":
         return []
-    payload: dict[str, Any] = mutation.payload or {}
-    result: dict[str, Any] = mutation.result or {}
-    targets = list(mutation.target_ids or [])
-    target = targets[0] if targets else None
-    operation = mutation.operation
-    if operation in ("candidate.create", "candidate.upsert"):
-        if operation == "candidate.create":
-            candidates = payload.get("candidates") or []
-            event = "candidate.created"
-        else:
-            candidates = [payload.get("candidate") or {}]
-            event = "candidate.created" if result.get("created", True) else "candidate.updated"
-        events = [
-            (event, {"candidateId": rid, "changedFields": _candidate_field_names(c), **base})
-            for c, rid in zip(candidates, result.get("recordIds") or [], strict=False)
-        ]
-        return events + _inline_interaction_events(candidates, result, base)
-    if operation == "candidate.update":
-        fields = sorted(payload.get("fields") or {})
-        return [("candidate.updated", {"candidateId": target, "changedFields": fields, **base})]
-    if operation == "candidate.archive":
-        return [
-            ("candidate.archived", {"candidateId": target, "changedFields": ["archived"], **base})
-        ]
-    if operation == "candidate.unarchive":
-        return [
-            (
-                "candidate.unarchived",
-                {"candidateId": target, "changedFields": ["archived"], **base},
-            )
-        ]
-    if operation == "candidate.delete":
-        return [("candidate.deleted", {"candidateId": target, **base})]
-    if operation == "interaction.create":
-        return [
-            (
-                "interaction.created",
-                {"interactionId": rid, "candidateId": payload.get("candidateId"), **base},
-            )
-            for rid in result.get("recordIds") or []
-        ]
-    if operation == "attachment.add":
-        fields = [m for m in ATTACHMENT_MEMBERS if payload.get(m)]
-        return [("attachment.added", {"candidateId": target, "changedFields": fields, **base})]
-    if operation == "attachment.remove" and result.get("removed"):
-        data = {
-            "candidateId": target,
-            "changedFields": [],
-            "attachmentIds": [payload.get("attachmentId")],
-            **base,
-        }
-        return [("attachment.removed", data)]
-    if operation == "interaction.update":
-        fields = sorted(payload.get("fields") or {})
-        return [("interaction.updated", {"interactionId": target, "changedFields": fields, **base})]
-    if operation == "interaction.delete":
-        return [("interaction.deleted", {"interactionId": target, **base})]
-    return []
+    return [(event, {**data, **base}) for event, data in operation_events(mutation)]
 
 
 def mutation_finished(mutation: Any) -> None:
