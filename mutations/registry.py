@@ -1,8 +1,10 @@
 """How domain apps plug into the engine without the engine importing them.
 
 ``candidates`` registers one handler per operation (how to turn the mutation into Airtable
-steps, and how to apply the result to the mirror); ``webhooks`` registers a listener told when
-a mutation ends. Both register from their ``AppConfig.ready``.
+steps, how to apply the result to the mirror, and which webhook events a success stands for);
+``webhooks`` registers a listener told when a mutation ends, and asks ``operation_events`` for
+those events, so it never learns a payload's shape. Both register from their
+``AppConfig.ready``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ class OperationHandler(Protocol):
     def complete(self, mutation: Mutation) -> dict[str, Any]:
         """Apply the outcome to the mirror; return the mutation's ``result``. Runs in the
         transaction that marks the mutation succeeded."""
+
+    def events(self, mutation: Mutation) -> list[tuple[str, dict[str, Any]]]:
+        """The webhook events a succeeded mutation produces, as (event name, data), from its
+        ``payload``, ``result`` and ``target_ids``. Computed inside the transaction that ends
+        the mutation (by the finish listener, after ``complete``). ``data`` holds ids and field
+        *names* only; the listener adds the provenance (``mutationId``, ``source``)."""
 
 
 FinishListener = Callable[["Mutation"], None]
@@ -51,6 +59,14 @@ def handler_for(name: str) -> OperationHandler:
         return _handlers[name]
     except KeyError:
         raise LookupError(f"No handler registered for operation {name!r}") from None
+
+
+def operation_events(mutation: Mutation) -> list[tuple[str, dict[str, Any]]]:
+    """The events the handler of ``mutation.operation`` says its success produces; none for an
+    operation without a handler or a handler without ``events``."""
+    handler = _handlers.get(mutation.operation)
+    events = getattr(handler, "events", None)
+    return list(events(mutation)) if events is not None else []
 
 
 def registered_operations() -> list[str]:

@@ -12,6 +12,6 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from mutations.registry import register_finish_listener
 
-        from .services import mutation_finished
+        from .events import mutation_finished
 
         register_finish_listener(mutation_finished)

@@ -3,7 +3,7 @@
 * ``read.py`` — GET endpoints over the mirror (list, find, detail, interactions, schema).
 * ``write.py`` — POST/PATCH/DELETE endpoints: validate, stage files, accept one mutation (202).
   What a write *means* is built in ``candidates/write_plans.py``; the engine executes it through
-  ``candidates/operations.py``.
+  ``candidates/operations/``.
 * ``session.py`` — the candidate's own session (verification, session, my data).
 * ``resources.py`` — one view per route where a route has both reads and writes.
 """

@@ -34,7 +34,7 @@ def test_an_unknown_table_is_refused_with_a_clear_error():
 def test_the_engine_refuses_an_update_operation_for_an_unknown_table():
     # Before the table spec, any table other than Kandidaten was mirrored as an interaction.
     with pytest.raises(UnknownTableError, match="Scholen"):
-        RecordUpdate("Scholen")
+        RecordUpdate("Scholen", event="school.updated", id_member="schoolId")
 
 
 def test_a_table_listed_before_the_table_it_links_to_is_refused():

@@ -15,6 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from webhooks import http, services, tasks
+from webhooks.delivery import _claim
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
 from webhooks.services import (
     MAX_ATTEMPTS,
@@ -242,8 +243,8 @@ def test_stored_responses_are_truncated(region, receiver):
 def test_a_claimed_attempt_is_not_claimed_again_until_its_lease_lapses(region, receiver):
     _subscribe(region, receiver)
     delivery = _emit(region)
-    assert services._claim(delivery.pk) is not None
-    assert services._claim(delivery.pk) is None
+    assert _claim(delivery.pk) is not None
+    assert _claim(delivery.pk) is None
     assert delivery_attempt(delivery_id=delivery.pk) is None
     assert receiver.requests == []
     _make_due(delivery)  # the lease lapsed (worker killed): the next attempt may go

@@ -261,3 +261,139 @@ def test_event_emit_refuses_unknown_events_and_personal_data(region, event, data
     with pytest.raises(ValueError, match=message):
         event_emit(region=region, environment="production", event=event, data=data)
     assert not Delivery.objects.exists()
+
+
+def _interaction(subject: str) -> dict:
+    return {"type": "Telefonisch", "performedAt": "2026-11-01T10:00:00Z", "subject": subject}
+
+
+def test_inline_interactions_are_created_events_of_their_own_candidate_in_request_order(
+    region_client, subscription, receiver, run_engine
+):
+    bram = {"name": "Bram", "email": "bram@example.nl", "privacyConsent": True}
+    candidates = [
+        {**ANNA, "interactions": [_interaction("Eerste"), _interaction("Tweede")]},
+        bram,
+        {
+            "name": "Cas",
+            "email": "cas@example.nl",
+            "privacyConsent": True,
+            "curriculumVitae": [{"url": "https://files.example.org/cv.pdf"}],
+            "interactions": [_interaction("Derde")],
+        },
+    ]
+    mutation = _accept(
+        region_client.post("/api/v2/candidates", {"candidates": candidates}, format="json")
+    )
+    run_engine()
+    mutation.refresh_from_db()
+    anna, bram_id, cas = mutation.result["recordIds"]
+    first, second, third = mutation.result["interactionIds"]
+    base = {"mutationId": str(mutation.uuid), "source": "api"}
+    assert _data(_events(receiver)) == [
+        ("candidate.created", {"candidateId": anna, "changedFields": sorted(ANNA), **base}),
+        (
+            "candidate.created",
+            {"candidateId": bram_id, "changedFields": ["email", "name", "privacyConsent"], **base},
+        ),
+        (
+            "candidate.created",
+            {
+                "candidateId": cas,
+                "changedFields": ["curriculumVitae", "email", "name", "privacyConsent"],
+                **base,
+            },
+        ),
+        ("interaction.created", {"interactionId": first, "candidateId": anna, **base}),
+        ("interaction.created", {"interactionId": second, "candidateId": anna, **base}),
+        ("interaction.created", {"interactionId": third, "candidateId": cas, **base}),
+    ]
+
+
+def test_upsert_with_inline_interactions_emits_the_exact_payloads(
+    region_client, subscription, receiver, run_engine
+):
+    _accept(region_client.post("/api/v2/candidates/upsert", ANNA, format="json"))
+    run_engine()
+    record_id = Candidate.objects.get().record_id
+    _events(receiver)
+    matched = {**ANNA, "phase": "matchen", "interactions": [_interaction("Bel")]}
+    mutation = _accept(region_client.post("/api/v2/candidates/upsert", matched, format="json"))
+    run_engine()
+    mutation.refresh_from_db()
+    (interaction_id,) = mutation.result["interactionIds"]
+    delivery_send_due()
+    bodies = [r.body for r in receiver.requests]
+    events = [json.loads(body) for body in bodies]
+    updated, created = events
+    # Byte for byte, as the receiver gets them (compact JSON in the stored key order).
+    assert bodies == [
+        json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() for e in events
+    ]
+    assert updated == {
+        "id": updated["id"],
+        "type": "candidate.updated",
+        "timestamp": updated["timestamp"],
+        "sandbox": False,
+        "region": "utrecht",
+        "position": 2,
+        "data": {
+            "candidateId": record_id,
+            "changedFields": sorted(ANNA),
+            "mutationId": str(mutation.uuid),
+            "source": "api",
+        },
+    }
+    assert created == {
+        "id": created["id"],
+        "type": "interaction.created",
+        "timestamp": created["timestamp"],
+        "sandbox": False,
+        "region": "utrecht",
+        "position": 3,
+        "data": {
+            "interactionId": interaction_id,
+            "candidateId": record_id,
+            "mutationId": str(mutation.uuid),
+            "source": "api",
+        },
+    }
+
+
+def test_attachment_events_name_the_members_and_the_removed_file(
+    region_client, subscription, receiver, run_engine
+):
+    from candidates.models import Attachment
+
+    _accept(region_client.post("/api/v2/candidates/upsert", ANNA, format="json"))
+    run_engine()
+    record_id = Candidate.objects.get().record_id
+    _events(receiver)
+    url = f"/api/v2/candidates/{record_id}/attachments"
+    cv = {"url": "https://files.example.org/cv.pdf", "filename": "cv.pdf"}
+    added = _accept(region_client.post(url, {"curriculumVitae": [cv]}, format="json"))
+    run_engine()
+    (attachment,) = Attachment.objects.all()
+    removed = _accept(region_client.delete(f"{url}/{attachment.attachment_id}"))
+    run_engine()
+    assert _data(_events(receiver)) == [
+        (
+            "attachment.added",
+            {
+                "candidateId": record_id,
+                "changedFields": ["curriculumVitae"],
+                "mutationId": str(added.uuid),
+                "source": "api",
+            },
+        ),
+        (
+            "attachment.removed",
+            {
+                "candidateId": record_id,
+                "changedFields": [],
+                "attachmentIds": [attachment.attachment_id],
+                "mutationId": str(removed.uuid),
+                "source": "api",
+            },
+        ),
+    ]
