@@ -70,7 +70,7 @@ from airtable.gateway import (
 from . import registry
 from .limiter import AirtableBudget
 from .models import Mutation, MutationAttempt, MutationKey, MutationStatus
-from .services import mutation_close
+from .services import engine_wakeup, mutation_close
 from .steps import Step, StepOutcome, WriteItem
 
 logger = structlog.get_logger(__name__)
@@ -692,8 +692,6 @@ def _handle_permanent(batch: Batch, error: AirtableError, *, owner: str) -> None
 
 def _schedule_wakeup(environment: str, delay_s: float) -> None:
     if delay_s <= SHORT_WAIT_MAX_S:
-        from .tasks import engine_wakeup
-
         engine_wakeup(environment, countdown=delay_s)
 
 
