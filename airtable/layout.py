@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .gateway import HTTP_NOT_FOUND, KIND_PERMANENT, AirtableError
+from .errors import HTTP_NOT_FOUND, KIND_PERMANENT, AirtableError
 
 HTTP_FORBIDDEN = 403
 

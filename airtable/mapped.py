@@ -29,14 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .gateway import (
-    KIND_PERMANENT,
-    MAX_PAGE_SIZE,
-    AirtableError,
-    AirtableGateway,
-    RecordPage,
-    UpsertResult,
-)
+from .errors import KIND_PERMANENT, AirtableError
+from .gateway import MAX_PAGE_SIZE, AirtableGateway, RecordPage, UpsertResult
 
 FIELD_ID = re.compile(r"^fld[A-Za-z0-9]{14}$")
 TABLE_ID = re.compile(r"^tbl[A-Za-z0-9]{14}$")

@@ -30,24 +30,25 @@ Contracts that are easy to break:
 * **Exactly once.** Creates are upserts merged on ``API Mutation Key``; updates are idempotent;
   a delete that finds the record gone counts as done. The mirror is written in the same
   transaction that marks the mutation succeeded.
+
+This module claims, fences and runs the tick; ``mutations.batching`` fills and sends one
+request, ``mutations.outcomes`` records its answer (success, failure classification, requeue
+with backoff, wake-ups).
 """
 
 from __future__ import annotations
 
 import os
-import random
 import socket
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.storage import default_storage
 from django.db import (
     InterfaceError,
     OperationalError,
@@ -58,27 +59,25 @@ from django.db import (
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from airtable.gateway import (
-    KIND_RATE_LIMITED,
-    KIND_RETRYABLE,
-    MAX_RECORDS_PER_WRITE,
-    AirtableError,
-    AirtableGateway,
-    gateway_for_environment,
-)
+from airtable.gateway import AirtableError, AirtableGateway, gateway_for_environment
 
 from . import registry
+from .batching import Batch, send_batch
 from .limiter import AirtableBudget
-from .models import Mutation, MutationAttempt, MutationKey, MutationStatus
-from .services import mutation_close
-from .steps import Step, StepOutcome, WriteItem
+from .models import Mutation, MutationKey, MutationStatus
+from .outcomes import (
+    backoff_s,
+    handle_failure,
+    handle_success,
+    mutation_finish,
+    requeue,
+    schedule_wakeup_on_commit,
+)
 
 logger = structlog.get_logger(__name__)
 
 CLAIM_WINDOW = 30  # mutations inspected per region when filling one request
-SHORT_WAIT_MAX_S = 60.0
 DATABASE_RETRY_S = 1.0
-HTTP_GATEWAY_TIMEOUT = 504
 RECLAIMS_EXHAUSTED_ERROR = {
     "code": "AIRTABLE_UNAVAILABLE",
     "message": "The step's retry budget was spent on requests whose outcome is unknown "
@@ -125,15 +124,6 @@ def check_lease_timing() -> None:
         raise ImproperlyConfigured(problem)
 
 
-def backoff_s(attempts: int) -> float:
-    """Exponential backoff with full jitter in the upper half: 1 s, 2 s, 4 s … capped at 10 min."""
-    ceiling = min(
-        settings.MUTATION_BACKOFF_MAX_S,
-        settings.MUTATION_BACKOFF_BASE_S * 2 ** max(0, attempts - 1),
-    )
-    return ceiling * random.uniform(0.5, 1.0)
-
-
 def _due(now: Any) -> Q:
     return Q(status=MutationStatus.QUEUED, next_attempt_at__lte=now) | Q(
         status=MutationStatus.PROCESSING, lease_expires_at__lt=now
@@ -151,52 +141,6 @@ def eligible_mutations(environment: str, now: Any | None = None) -> QuerySet[Mut
     )
     blocked = MutationKey.objects.filter(mutation=OuterRef("pk")).filter(Exists(earlier))
     return Mutation.objects.filter(_due(now), environment=environment).exclude(Exists(blocked))
-
-
-@dataclass
-class Part:
-    mutation: Mutation
-    step: Step
-    items: tuple[WriteItem, ...] = ()
-
-
-def _alone(mutation: Mutation) -> bool:
-    """This mutation's items go in a request of their own (one item each, if so flagged)."""
-    return _solo(mutation) or _one_item_per_request(mutation)
-
-
-@dataclass
-class Batch:
-    environment: str
-    parts: list[Part] = field(default_factory=list)
-    request_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    capacity: int = MAX_RECORDS_PER_WRITE
-
-    @property
-    def step(self) -> Step:
-        return self.parts[0].step
-
-    @property
-    def record_count(self) -> int:
-        return sum(len(p.items) for p in self.parts) if self.step.batchable else 1
-
-    def accepts(self, mutation: Mutation, step: Step) -> bool:
-        if not self.parts:
-            return True
-        return step.batchable and step.signature == self.step.signature and not _alone(mutation)
-
-    def add(self, mutation: Mutation, step: Step) -> None:
-        limit = 1 if _one_item_per_request(mutation) else self.capacity
-        items = step.items[:limit] if step.batchable else ()
-        self.parts.append(Part(mutation=mutation, step=step, items=items))
-        self.capacity -= len(items)
-
-    @property
-    def closed(self) -> bool:
-        if not self.parts:
-            return False
-        lead = self.parts[0]
-        return self.capacity <= 0 or not lead.step.batchable or _alone(lead.mutation)
 
 
 def _region_order(environment: str, now: Any) -> list[Any]:
@@ -217,16 +161,6 @@ def _region_order(environment: str, now: Any) -> list[Any]:
     after = [r for r in region_ids if str(r) > last]
     before = [r for r in region_ids if str(r) <= last]
     return after + before
-
-
-def _solo(mutation: Mutation) -> bool:
-    """Send this mutation's items in a request of their own (culprit isolation, or batching
-    across mutations switched off)."""
-    return bool(mutation.state.get("solo")) or not settings.MUTATION_BATCH_ACROSS_MUTATIONS
-
-
-def _one_item_per_request(mutation: Mutation) -> bool:
-    return bool(mutation.state.get("one_item_per_request"))
 
 
 def mutation_claim_batch(*, environment: str, owner: str) -> tuple[Batch | None, list[Mutation]]:
@@ -308,7 +242,7 @@ def _quarantine_reclaimed(mutation: Mutation, now: Any) -> bool:
         lease_owner="",
         lease_expires_at=None,
     )
-    _schedule_wakeup_on_commit(mutation.environment, delay)
+    schedule_wakeup_on_commit(mutation.environment, delay)
     return False
 
 
@@ -356,157 +290,6 @@ def _request_deadline_s(gateway: AirtableGateway, batch: Batch) -> float:
     remaining = (lease_end - timezone.now()).total_seconds()
     leeway = remaining - float(settings.MUTATION_LEASE_MARGIN_S)
     return max(0.1, min(gateway.request_timeout_s, leeway))
-
-
-# --- sending ------------------------------------------------------------------------------------
-
-
-def _send(gateway: AirtableGateway, batch: Batch) -> list[StepOutcome]:
-    """One Airtable request for the whole batch; outcomes in ``batch.parts`` order."""
-    step = batch.step
-    outcomes = [StepOutcome() for _ in batch.parts]
-    flat = [(i, item) for i, part in enumerate(batch.parts) for item in part.items]
-    if step.action == "upsert":
-        result = gateway.upsert_records(
-            step.table, [item.fields or {} for _, item in flat], merge_on=list(step.merge_on)
-        )
-        for (i, item), record in zip(flat, result.records, strict=True):
-            outcomes[i].records[item.key] = record
-    elif step.action == "update":
-        records = gateway.update_records(
-            step.table, [(item.record_id or "", item.fields or {}) for _, item in flat]
-        )
-        for (i, item), record in zip(flat, records, strict=True):
-            outcomes[i].records[item.key] = record
-    elif step.action == "delete":
-        gateway.delete_records(step.table, [item.record_id or "" for _, item in flat])
-        for i, item in flat:
-            outcomes[i].deleted.append(item.key)
-    elif step.action == "list":
-        outcomes[0].listed = gateway.list_records(step.table, formula=step.formula).records
-    elif step.action == "get":
-        outcomes[0].record = gateway.get_record(step.table, step.record_id or "")
-    elif step.action == "upload":
-        upload = step.upload
-        assert upload is not None
-        with default_storage.open(upload.storage_path, "rb") as handle:
-            content = handle.read()
-        outcomes[0].record = gateway.upload_attachment(
-            upload.record_id,
-            upload.field,
-            filename=upload.filename,
-            content_type=upload.content_type,
-            content=content,
-        )
-    else:  # pragma: no cover - Step.action is a closed set
-        raise ValueError(step.action)
-    return outcomes
-
-
-# --- recording ----------------------------------------------------------------------------------
-
-
-def _log_attempts(
-    batch: Batch,
-    *,
-    owner: str,
-    duration_ms: int,
-    status_code: int | None,
-    error: AirtableError | None = None,
-) -> None:
-    MutationAttempt.objects.bulk_create(
-        [
-            MutationAttempt(
-                mutation=part.mutation,
-                request_id=batch.request_id,
-                action=batch.step.action,
-                table=batch.step.table,
-                record_count=len(part.items) if batch.step.batchable else 1,
-                status_code=status_code,
-                duration_ms=duration_ms,
-                error_kind=error.kind if error else "",
-                error_type=(error.error_type or "") if error else "",
-                error_message=(error.message[:1000]) if error else "",
-                worker=owner,
-            )
-            for part in batch.parts
-        ]
-    )
-
-
-def _locked_if_owned(mutation: Mutation, owner: str) -> Mutation | None:
-    """Re-read under lock; ``None`` when our lease was lost to another worker."""
-    fresh = (
-        Mutation.objects.select_for_update()
-        .filter(pk=mutation.pk, status=MutationStatus.PROCESSING, lease_owner=owner)
-        .first()
-    )
-    return fresh
-
-
-def mutation_finish(
-    *, mutation: Mutation, owner: str, status: str, error: dict[str, Any] | None = None
-) -> bool:
-    """End a mutation: apply its outcome to the mirror and tell listeners, in one transaction."""
-    with transaction.atomic():
-        fresh = _locked_if_owned(mutation, owner)
-        if fresh is None:
-            return False
-        fresh.state = mutation.state
-        if status == MutationStatus.SUCCEEDED:
-            fresh.result = registry.handler_for(fresh.operation).complete(fresh)
-            fresh.error = None
-        else:
-            fresh.error = error
-        fresh.status = status
-        fresh.finished_at = timezone.now()
-        fresh.lease_owner = ""
-        fresh.lease_expires_at = None
-        fresh.save()
-        mutation_close(mutation=fresh)
-    mutation.status, mutation.result, mutation.error = fresh.status, fresh.result, fresh.error
-    logger.info(
-        "mutation.finished",
-        mutation_id=str(fresh.uuid),
-        operation=fresh.operation,
-        status=status,
-        attempts=fresh.attempts,
-    )
-    return True
-
-
-def _requeue(
-    mutation: Mutation,
-    owner: str,
-    *,
-    delay_s: float = 0.0,
-    state: dict[str, Any] | None = None,
-    **fields: Any,
-) -> bool:
-    changes: dict[str, Any] = {
-        "status": MutationStatus.QUEUED,
-        "next_attempt_at": timezone.now() + timedelta(seconds=delay_s),
-        "lease_owner": "",
-        "lease_expires_at": None,
-        "updated_at": timezone.now(),
-        **fields,
-    }
-    if state is not None:
-        changes["state"] = state
-    updated = Mutation.objects.filter(
-        pk=mutation.pk, status=MutationStatus.PROCESSING, lease_owner=owner
-    ).update(**changes)
-    return updated == 1
-
-
-def _error_body(error: AirtableError, *, code: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": error.message,
-        "retryable": error.kind != "permanent",
-        "airtableErrorType": error.error_type,
-        "status": error.status,
-    }
 
 
 @dataclass
@@ -570,132 +353,16 @@ def _engine_tick(*, environment: str, owner: str, max_token_wait_s: float) -> Ti
     if not budget.acquire(max_wait_s=max_token_wait_s):
         for part in batch.parts:
             # No token, nothing sent: the attempt the fence counted did not happen.
-            _requeue(part.mutation, owner, attempts=part.mutation.attempts - 1)
+            requeue(part.mutation, owner, attempts=part.mutation.attempts - 1)
         return TickResult(wait_s=budget.paused_for() or 0.2)
     started = time.perf_counter()
     try:
         with gateway.deadline(_request_deadline_s(gateway, batch)):
-            outcomes = _send(gateway, batch)
+            outcomes = send_batch(gateway, batch)
     except AirtableError as error:
         duration_ms = int((time.perf_counter() - started) * 1000)
-        _handle_failure(batch, error, owner=owner, budget=budget, duration_ms=duration_ms)
+        handle_failure(batch, error, owner=owner, budget=budget, duration_ms=duration_ms)
         return TickResult(sent=True)
     duration_ms = int((time.perf_counter() - started) * 1000)
-    _handle_success(batch, outcomes, owner=owner, duration_ms=duration_ms)
+    handle_success(batch, outcomes, owner=owner, duration_ms=duration_ms)
     return TickResult(sent=True, records=batch.record_count)
-
-
-def _handle_success(
-    batch: Batch, outcomes: list[StepOutcome], *, owner: str, duration_ms: int
-) -> None:
-    _log_attempts(batch, owner=owner, duration_ms=duration_ms, status_code=200)
-    _apply_outcomes(batch, outcomes, owner=owner)
-
-
-def _apply_outcomes(batch: Batch, outcomes: list[StepOutcome], *, owner: str) -> None:
-    for part, outcome in zip(batch.parts, outcomes, strict=True):
-        handler = registry.handler_for(part.mutation.operation)
-        handler.record_outcome(part.mutation, part.step, outcome)
-        if handler.next_step(part.mutation) is None:
-            mutation_finish(mutation=part.mutation, owner=owner, status=MutationStatus.SUCCEEDED)
-        else:
-            # The step is done: the next one starts with a fresh retry budget.
-            _requeue(part.mutation, owner, state=part.mutation.state, step_failures=0)
-
-
-def lands_later(error: AirtableError) -> bool:
-    """A write that may still be applied after we stopped waiting: a timeout or lost
-    connection (no answer at all) or a gateway timeout. Other 5xx are answers: whatever
-    happened is over, though we do not know what it was."""
-    return error.ambiguous and (error.status is None or error.status == HTTP_GATEWAY_TIMEOUT)
-
-
-def _handle_failure(
-    batch: Batch, error: AirtableError, *, owner: str, budget: AirtableBudget, duration_ms: int
-) -> None:
-    _log_attempts(
-        batch, owner=owner, duration_ms=duration_ms, status_code=error.status, error=error
-    )
-    logger.warning(
-        "airtable.request_failed",
-        kind=error.kind,
-        status=error.status,
-        error_type=error.error_type,
-        action=batch.step.action,
-        table=batch.step.table,
-        records=batch.record_count,
-    )
-    if error.kind == KIND_RATE_LIMITED:
-        budget.pause()
-        for part in batch.parts:
-            _requeue(part.mutation, owner, delay_s=budget.paused_for())
-        return
-    if error.table_or_base_not_found:
-        # A misnamed table or an unreachable base is configuration, not a missing record:
-        # the mutations wait (backing off as for an outage) while an operator fixes it, and
-        # fail with a message that says so if it is not fixed in time.
-        logger.error("airtable.table_or_base_not_found", table=batch.step.table, error=str(error))
-    if error.kind == KIND_RETRYABLE or error.table_or_base_not_found:
-        code = "AIRTABLE_LAYOUT" if error.table_or_base_not_found else "AIRTABLE_UNAVAILABLE"
-        now = timezone.now()
-        for part in batch.parts:
-            mutation = part.mutation
-            mutation.step_failures += 1
-            mutation.unknown_outcomes += int(error.ambiguous)
-            if lands_later(error):
-                mutation.quarantined_until = now + timedelta(seconds=settings.MUTATION_SETTLE_S)
-            fields: dict[str, Any] = {
-                "step_failures": mutation.step_failures,
-                "unknown_outcomes": mutation.unknown_outcomes,
-                "quarantined_until": mutation.quarantined_until,
-            }
-            if mutation.step_failures >= settings.MUTATION_MAX_ATTEMPTS:
-                Mutation.objects.filter(pk=mutation.pk).update(**fields)
-                mutation_finish(
-                    mutation=mutation,
-                    owner=owner,
-                    status=MutationStatus.FAILED,
-                    error=_error_body(error, code=code),
-                )
-                continue
-            delay = backoff_s(mutation.step_failures)
-            if mutation.quarantined_until and mutation.quarantined_until > now:
-                delay = max(delay, (mutation.quarantined_until - now).total_seconds())
-            if _requeue(mutation, owner, delay_s=delay, **fields):
-                _schedule_wakeup(batch.environment, delay)
-        return
-    _handle_permanent(batch, error, owner=owner)
-
-
-def _handle_permanent(batch: Batch, error: AirtableError, *, owner: str) -> None:
-    step = batch.step
-    if len(batch.parts) > 1:
-        # Airtable rejects the whole request for one bad record: isolate the culprit.
-        for part in batch.parts:
-            _requeue(part.mutation, owner, state={**part.mutation.state, "solo": True})
-        return
-    part = batch.parts[0]
-    not_found = error.record_not_found
-    if step.action == "delete" and not_found and step.missing_ok:
-        if len(part.items) == 1:
-            _apply_outcomes(batch, [StepOutcome(deleted=[part.items[0].key])], owner=owner)
-            return
-        _requeue(part.mutation, owner, state={**part.mutation.state, "one_item_per_request": True})
-        return
-    mutation_finish(
-        mutation=part.mutation,
-        owner=owner,
-        status=MutationStatus.FAILED,
-        error=_error_body(error, code="AIRTABLE_REJECTED"),
-    )
-
-
-def _schedule_wakeup(environment: str, delay_s: float) -> None:
-    if delay_s <= SHORT_WAIT_MAX_S:
-        from .tasks import engine_wakeup
-
-        engine_wakeup(environment, countdown=delay_s)
-
-
-def _schedule_wakeup_on_commit(environment: str, delay_s: float) -> None:
-    transaction.on_commit(lambda: _schedule_wakeup(environment, delay_s))

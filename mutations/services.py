@@ -13,14 +13,19 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.api.errors import IdempotencyConflict
+from config.enqueue import enqueue_task
 from regions.models import ApiKey, Region
 
 from . import registry
 from .models import Mutation, MutationKey, MutationStatus
+from .waiting import engine_nudge
 
 logger = structlog.get_logger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# The Celery task that drains an environment (``mutations.tasks.drain_mutations``), enqueued by
+# name so this module never imports the tasks.
+DRAIN_TASK = "mutations.tasks.drain_mutations"
 
 
 def payload_fingerprint(
@@ -150,10 +155,18 @@ def _lock_ordering_keys(keys: Iterable[str]) -> None:
         )
 
 
-def _wake_engine(environment: str) -> None:
-    from .tasks import engine_wakeup
-    from .waiting import engine_nudge
+def engine_wakeup(environment: str, *, countdown: float = 0) -> bool:
+    """Enqueue a drain. Never raises: with the broker down the sweeper catches up later."""
+    return enqueue_task(
+        DRAIN_TASK,
+        environment,
+        countdown=countdown,
+        failure_event="engine.wakeup_failed",
+        environment=environment,
+    )
 
+
+def _wake_engine(environment: str) -> None:
     engine_nudge(environment)
     engine_wakeup(environment)
 

@@ -7,10 +7,9 @@ import time
 from celery import shared_task
 
 from config.api.environment import ENVIRONMENTS
-from config.enqueue import enqueue
 
 from .engine import eligible_mutations, engine_tick, worker_id
-from .services import mutation_keys_release_expired
+from .services import DRAIN_TASK, engine_wakeup, mutation_keys_release_expired
 
 DRAIN_BUDGET_S = 25.0  # then yield the worker slot; the sweeper or a wake-up resumes
 
@@ -33,12 +32,12 @@ def engine_drain(environment: str, *, budget_s: float = DRAIN_BUDGET_S) -> int:
     return records
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(name=DRAIN_TASK, ignore_result=True, acks_late=True)
 def drain_mutations(environment: str) -> None:
     engine_drain(environment)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="mutations.tasks.sweep_mutations", ignore_result=True)
 def sweep_mutations() -> None:
     """Every 10 s: wake the engine for due work nobody is on (Redis was down, a worker died,
     a long backoff ended), and drop ordering keys whose quarantine is over."""
@@ -46,14 +45,3 @@ def sweep_mutations() -> None:
     for environment in ENVIRONMENTS:
         if eligible_mutations(environment).exists():
             engine_wakeup(environment)
-
-
-def engine_wakeup(environment: str, *, countdown: float = 0) -> bool:
-    """Enqueue a drain. Never raises: with the broker down the sweeper catches up later."""
-    return enqueue(
-        drain_mutations,
-        environment,
-        countdown=countdown,
-        failure_event="engine.wakeup_failed",
-        environment=environment,
-    )

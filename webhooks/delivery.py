@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from config.api.environment import SANDBOX
+from config.enqueue import enqueue_on_commit, enqueue_task
 from regions.models import Region
 from regions.services import region_rotate_signing_secret
 
@@ -63,13 +64,24 @@ def retry_delay_s(attempt: int) -> float:
 
 
 def _enqueue(delivery_id: UUID, *, countdown: float = 0) -> None:
-    from .tasks import delivery_enqueue
-
-    delivery_enqueue(delivery_id, countdown=countdown)
+    # By name (``webhooks.tasks.deliver``): the tasks import this module, never the reverse.
+    enqueue_task(
+        "webhooks.tasks.deliver",
+        str(delivery_id),
+        countdown=countdown,
+        failure_event="webhooks.enqueue_failed",
+        delivery_id=str(delivery_id),
+    )
 
 
 def _enqueue_on_commit(delivery_id: UUID, *, countdown: float = 0) -> None:
-    transaction.on_commit(lambda: _enqueue(delivery_id, countdown=countdown))
+    enqueue_on_commit(
+        "webhooks.tasks.deliver",
+        str(delivery_id),
+        countdown=countdown,
+        failure_event="webhooks.enqueue_failed",
+        delivery_id=str(delivery_id),
+    )
 
 
 def _body(payload: dict[str, Any]) -> bytes:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.enqueue import enqueue_task
 from mutations.models import Mutation
 from mutations.services import mutation_accept
 from regions.models import Region
@@ -34,6 +35,8 @@ CODE_QUOTA_WINDOW = timedelta(hours=1)
 SESSION_VALIDITY = timedelta(hours=24)
 EMAIL_SUBJECT = "Je inlogcode voor Onderwijsregio"
 EMAIL_TEMPLATE = "candidates/email/verification_code"
+# Enqueued by name so this module never imports the tasks (which import it).
+DELIVER_CODE_TASK = "candidates.auth.tasks.deliver_verification_code"
 
 
 # --- verification codes --------------------------------------------------------------------------
@@ -66,9 +69,10 @@ def verification_request(
 
 
 def _enqueue_delivery(code_id: int) -> None:
-    from .tasks import verification_code_enqueue
-
-    if not verification_code_enqueue(code_id):
+    queued = enqueue_task(
+        DELIVER_CODE_TASK, code_id, failure_event="verification.enqueue_failed", code_id=code_id
+    )
+    if not queued:
         # Without a broker the email would never leave: send from this process instead.
         verification_code_deliver(code_id=code_id)
 

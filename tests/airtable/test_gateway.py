@@ -12,16 +12,14 @@ import pytest
 import requests
 
 from airtable.emulator import EmulatorServer
+from airtable.errors import ERROR_CONNECTION, ERROR_TIMEOUT, classify_request_exception
 from airtable.gateway import (
-    ERROR_CONNECTION,
-    ERROR_TIMEOUT,
     KIND_PERMANENT,
     KIND_RATE_LIMITED,
     KIND_RETRYABLE,
     AirtableError,
     AirtableGateway,
     RecordPage,
-    classify_request_exception,
     gateway_for_environment,
 )
 from config.api.environment import PRODUCTION, SANDBOX

@@ -8,13 +8,8 @@ import pytest
 import requests
 
 from airtable.emulator import EmulatorServer
-from airtable.gateway import (
-    SCOPE_BASE,
-    SCOPE_RECORD,
-    SCOPE_TABLE,
-    AirtableError,
-    gateway_for_environment,
-)
+from airtable.errors import SCOPE_BASE, SCOPE_RECORD, SCOPE_TABLE
+from airtable.gateway import AirtableError, gateway_for_environment
 from config.api.environment import PRODUCTION
 
 from .conftest import TOKEN

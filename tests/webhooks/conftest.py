@@ -18,6 +18,8 @@ import pytest
 
 from tests.mutations.conftest import airtable, emulator_process_wide, run_engine  # noqa: F401
 
+DELIVER_TASK = "webhooks.tasks.deliver"
+
 
 @dataclass
 class Received:
@@ -103,14 +105,19 @@ def private_hosts(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def enqueued(monkeypatch) -> list[tuple[str, float | None]]:
-    """Celery enqueues of delivery attempts, recorded instead of published to the broker;
-    tests then send with ``delivery_send_due`` / ``delivery_attempt`` explicitly."""
-    from webhooks import tasks
+    """Celery enqueues of delivery attempts (``webhooks.tasks.deliver``), recorded instead of
+    published to the broker; tests then send with ``delivery_send_due`` / ``delivery_attempt``
+    explicitly. Other tasks are published as usual."""
+    from config.celery import app
 
     calls: list[tuple[str, float | None]] = []
+    send_task = app.send_task
 
-    def record(args: tuple, countdown: float | None = None, **kwargs: Any) -> None:
-        calls.append((args[0], countdown))
+    def record(name: str, args: tuple = (), *rest: Any, **kwargs: Any) -> Any:
+        if name != DELIVER_TASK:
+            return send_task(name, args, *rest, **kwargs)
+        calls.append((args[0], kwargs.get("countdown")))
+        return None
 
-    monkeypatch.setattr(tasks.deliver, "apply_async", record)
+    monkeypatch.setattr(app, "send_task", record)
     return calls

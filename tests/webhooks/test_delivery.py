@@ -14,6 +14,9 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from config.celery import app as celery_app
+from config.enqueue import enqueue_task
+from tests.webhooks.conftest import DELIVER_TASK
 from webhooks import http, services, tasks
 from webhooks.delivery import _claim
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
@@ -293,11 +296,12 @@ def test_broker_outage_never_raises_into_the_caller(
     def broker_down(*args, **kwargs):
         raise KombuOperationalError("Error 111 connecting to redis")
 
-    monkeypatch.setattr(tasks.deliver, "apply_async", broker_down)
+    monkeypatch.setattr(celery_app, "send_task", broker_down)
     _subscribe(region, receiver)
     with django_capture_on_commit_callbacks(execute=True):
         delivery = _emit(region)
-    assert tasks.delivery_enqueue(delivery.pk) is False
+    enqueued = enqueue_task(DELIVER_TASK, str(delivery.pk), failure_event="test.enqueue_failed")
+    assert enqueued is False
     # The row is the record: the sweep (or this) sends it once the broker is back.
     assert delivery_send_due() == 1
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from config.api.environment import ENVIRONMENTS
 from mutations.engine import eligible_mutations
-from mutations.tasks import engine_wakeup
+from mutations.services import engine_wakeup
 
 
 class Command(BaseCommand):
