@@ -39,7 +39,7 @@ from config.api.environment import PRODUCTION
 from mutations.models import Mutation
 from regions.services import api_key_create
 from tests.factories import RegionFactory
-from tests.sync.conftest import Staff
+from tests.fixtures.sync import Staff
 
 pytestmark = pytest.mark.django_db
 

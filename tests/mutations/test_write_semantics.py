@@ -11,7 +11,7 @@ import pytest
 from candidates.models import Candidate
 from mutations.models import Mutation
 from tests.clock import next_whole_second
-from tests.sync.conftest import Staff
+from tests.fixtures.sync import Staff
 
 pytestmark = pytest.mark.django_db
 
