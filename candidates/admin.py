@@ -4,23 +4,24 @@ Airtable is the system of record, so the admin never writes the mirror: an edit,
 a deletion is validated like an API write (``schema.validate_candidate``) and queued for the
 Mutation Engine through ``candidates/write_plans.py``. The page then says so and links the mutation;
 the mirror shows the change once Airtable has confirmed it.
+
+``CandidateAdmin`` is here; its change form is in admin_form.py, the inlines and the other
+candidate admins (interactions, attachments, access log, the region page) in admin_records.py,
+and this module registers them all.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import Counter
-from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import phonenumbers
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Field, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,43 +29,35 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
-from unfold.widgets import (
-    UnfoldAdminCheckboxSelectMultipleWidget,
-    UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
-)
+from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin
 
 from config.admin_display import colour_label, label, pretty_json
-from config.admin_mixins import ReadOnlyAdminMixin
 from config.api.environment import PRODUCTION, SANDBOX
-from config.api.errors import ValidationFailed
 from mutations.models import ACTIVE_STATUSES, Mutation
 from mutations.registry import operation_label
-from regions.admin import RegionAdmin
 from regions.admin_scoping import (
     RegionScopedAdminMixin,
-    RegionScopedInlineMixin,
     staff_region_ids,
 )
 from regions.models import Region
 
+from .admin_form import CandidateChangeForm
+from .admin_records import (
+    AttachmentAdmin,
+    AttachmentInline,
+    CandidateAccessLogAdmin,
+    InteractionAdmin,
+    InteractionInline,
+    RegionWithSchemaAdmin,
+)
 from .fields import (
     OTHER_PHASE_COLOUR,
     PHASE_COLOURS,
-    PHASES,
-    PRIOR_EDUCATION,
-    QUALIFICATIONS,
-    ROLES,
-    SECTORS,
-    WRITABLE_CANDIDATE_FIELDS,
     phone_digits,
 )
-from .mapping import attribute_name
 from .models import Attachment, Candidate, CandidateAccessLog, Interaction
-from .schema import candidate_json_schema, validate_candidate
 from .write_plans import (
     WritePlan,
     candidate_archive_plan,
@@ -74,139 +67,11 @@ from .write_plans import (
     candidate_write_request,
 )
 
-# Consent is the candidate's to give or withdraw (SPEC 7), so staff see it but cannot edit it.
-STAFF_READ_ONLY_FIELDS = frozenset({"privacyConsent"})
-API_NAME_OF: dict[str, str] = {
-    attribute_name(spec.name): spec.name
-    for spec in WRITABLE_CANDIDATE_FIELDS
-    if spec.name not in STAFF_READ_ONLY_FIELDS
-}
-SHORT_TEXT_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "linkedin",
-    "address",
-    "city",
-    "postal_code",
-    "source",
-    "external_id",
-)
 # Mutations queued by this request, read back when the response is built. The admin instance
 # is shared by every thread, so per-request state lives on the request.
 _QUEUED_ATTRIBUTE = "_queued_candidate_mutations"
 # Spreadsheet programs run a cell that starts like a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _choices(options: tuple[str, ...], current: list[str]) -> list[tuple[str, str]]:
-    """The catalogue's options, plus any value Airtable holds that the catalogue lacks (staff
-    can add options in Airtable), so an unrelated edit never silently drops it."""
-    extra = [value for value in current if value and value not in options]
-    return [(value, value) for value in (*options, *extra)]
-
-
-def _api_value(value: Any) -> Any:
-    if value is None or value == "":
-        return None  # clears the field, as ``null`` does in PATCH /candidates/{id}
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-class CandidateChangeForm(forms.ModelForm):
-    """The shared fields, validated with the region's JSON Schema like a PATCH.
-
-    Only the fields the user changed are validated and sent, so a value Airtable holds that the
-    API would refuse (staff type into Airtable directly) does not block an unrelated edit.
-    """
-
-    phase = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget)
-    prior_education = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget)
-    sectors = forms.MultipleChoiceField(
-        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
-    )
-    roles = forms.MultipleChoiceField(
-        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
-    )
-    qualifications = forms.MultipleChoiceField(
-        required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
-    )
-
-    class Meta:
-        model = Candidate
-        fields = tuple(API_NAME_OF)
-        widgets = {name: UnfoldAdminTextInputWidget for name in SHORT_TEXT_FIELDS}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        candidate = self.instance
-        single = {"phase": PHASES, "prior_education": PRIOR_EDUCATION}
-        multiple = {"sectors": SECTORS, "roles": ROLES, "qualifications": QUALIFICATIONS}
-        for name, options in {**single, **multiple}.items():
-            if name not in self.fields:
-                continue
-            field = cast(forms.ChoiceField, self.fields[name])
-            model_field = cast("Field[Any, Any]", Candidate._meta.get_field(name))
-            field.label = capfirst(model_field.verbose_name)
-            if name in single:
-                current = [getattr(candidate, name) or ""]
-                field.choices = [("", "---------"), *_choices(options, current)]
-            else:
-                field.choices = _choices(options, list(getattr(candidate, name) or []))
-        self.update_fields: dict[str, Any] = {}
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        if self.errors:
-            return cleaned
-        payload = {
-            API_NAME_OF[name]: _api_value(cleaned.get(name))
-            for name in self.changed_data
-            if name in API_NAME_OF
-        }
-        if not payload:
-            return cleaned
-        try:
-            self.update_fields = validate_candidate(
-                region=self.instance.region, operation="update", payload=payload
-            )
-        except ValidationFailed as exc:
-            for detail in exc.details:
-                name = attribute_name(re.split(r"[.\[]", detail.field, maxsplit=1)[0])
-                # The API answers in English; a staff form speaks the user's language.
-                message = gettext(detail.message)
-                self.add_error(name if name in self.fields else None, message)
-        return cleaned
-
-
-class _ReadOnlyInline(ReadOnlyAdminMixin, RegionScopedInlineMixin, TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields
-
-
-class InteractionInline(_ReadOnlyInline):
-    model = Interaction
-    fields = (
-        "record_id",
-        "type",
-        "subject",
-        "performed_by",
-        "performed_at",
-        "duration_minutes",
-        "summary",
-    )
-    ordering = ("airtable_created_at", "record_id")
-
-
-class AttachmentInline(_ReadOnlyInline):
-    model = Attachment
-    fields = ("field", "position", "filename", "content_type", "size", "url")
 
 
 def _mutation_link(mutation: Mutation) -> SafeString:
@@ -610,118 +475,10 @@ def export_cell(value: object) -> str:
     return text
 
 
-class _ReadOnlyAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, ModelAdmin):
-    show_full_result_count = False
-
-
-@admin.register(Interaction)
-class InteractionAdmin(_ReadOnlyAdmin):
-    """Interactions as the mirror holds them; they are written through the API or Airtable."""
-
-    list_display = (
-        "record_id",
-        "type",
-        "subject",
-        "candidate",
-        "region",
-        "environment",
-        "performed_at",
-    )
-    list_filter = ("type", "region", "environment")
-    search_fields = ("=record_id", "=candidate__record_id", "subject")
-    list_select_related = ("candidate", "region")
-    ordering = ("-id",)
-
-
-@admin.register(Attachment)
-class AttachmentAdmin(_ReadOnlyAdmin):
-    region_lookup = "candidate__region"
-    list_display = ("filename", "field", "content_type", "size", "candidate")
-    list_filter = ("field", "candidate__region", "candidate__environment")
-    search_fields = ("=attachment_id", "=candidate__record_id", "filename")
-    list_select_related = ("candidate",)
-    ordering = ("-id",)
-
-
-@admin.register(CandidateAccessLog)
-class CandidateAccessLogAdmin(ModelAdmin):
-    """Who read which candidate through the API. Superusers only: the log itself says whom a
-    region is interested in, so region staff do not see it; nobody edits it."""
-
-    list_display = ("created_at", "route", "record_id", "api_key_id", "session_id", "environment")
-    list_filter = ("route", "environment")
-    search_fields = ("=record_id", "=request_id")
-    ordering = ("-created_at",)
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-# --- the region page, with its candidate JSON Schema ---------------------------------------------
-
-
-class RegionWithSchemaAdmin(RegionAdmin):
-    """The region page plus a read-only preview of its candidate JSON Schema. It is added here
-    rather than in regions/admin.py because the schema belongs to candidates, the layer above
-    regions (the same way an app extends Django's user admin)."""
-
-    schema_fields = ("create_schema", "update_schema")
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, *self.schema_fields) if obj else fields
-
-    def get_fieldsets(self, request: HttpRequest, obj: Region | None = None) -> Any:
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return fieldsets
-        (name, options), *rest = fieldsets
-        main = [f for f in options["fields"] if f not in self.schema_fields]
-        preview = {
-            "fields": self.schema_fields,
-            "classes": ("collapse",),
-            "description": _(
-                "What integrators get from GET /schema, generated from the shared fields and "
-                "this region's custom fields."
-            ),
-        }
-        return [
-            (name, {**options, "fields": main}),
-            *rest,
-            (_("Candidate JSON Schema (preview)"), preview),
-        ]
-
-    @staticmethod
-    def _schema(region: Region, operation: str) -> str:
-        schema = candidate_json_schema(region=region, operation=operation)
-        return format_html(
-            "<pre class='json-schema' style='white-space:pre;overflow:auto;max-height:32em;"
-            "margin:0'>{}</pre>",
-            json.dumps(schema, indent=2, ensure_ascii=False),
-        )
-
-    @admin.display(description=_("create (POST /candidates)"))
-    def create_schema(self, obj: Region) -> str:
-        return self._schema(obj, "create")
-
-    @admin.display(description=_("update (PATCH /candidates/{id})"))
-    def update_schema(self, obj: Region) -> str:
-        return self._schema(obj, "update")
-
-
+# The other candidate admins live in admin_records.py; this module, which Django's
+# autodiscovery imports, registers them all.
+admin.site.register(Interaction, InteractionAdmin)
+admin.site.register(Attachment, AttachmentAdmin)
+admin.site.register(CandidateAccessLog, CandidateAccessLogAdmin)
 admin.site.unregister(Region)
 admin.site.register(Region, RegionWithSchemaAdmin)

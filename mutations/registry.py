@@ -49,6 +49,12 @@ def register_operation(name: str, handler: OperationHandler, label: Any = None) 
         _labels[name] = label
 
 
+def unregister_operation(name: str) -> None:
+    """Forget ``name``'s handler and label (tests that register a handler of their own)."""
+    _handlers.pop(name, None)
+    _labels.pop(name, None)
+
+
 def operation_label(name: str) -> str:
     """The operation in words for staff (translated); the raw name if none was registered."""
     return str(_labels.get(name, name))

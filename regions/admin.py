@@ -48,7 +48,7 @@ def _without_admin_keys(queryset: QuerySet[ApiKey], request: HttpRequest) -> Que
 
 class CustomFieldInline(RegionScopedInlineMixin, TabularInline):
     # The region's JSON Schema follows these rows on its own: its cache key is derived from
-    # their count and latest updated_at (candidates/schema.py), so no hook is needed here.
+    # their count and latest updated_at (candidates/schema/compiled.py), so no hook is needed here.
     model = CustomField
     extra = 0
     fields = (

@@ -11,6 +11,14 @@ from regions.services import api_key_create
 
 from .factories import RegionFactory
 
+# Fixtures more than one test directory uses live in tests/fixtures; every test sees them.
+pytest_plugins = [
+    "tests.fixtures.airtable",
+    "tests.fixtures.custom_fields",
+    "tests.fixtures.sync",
+    "tests.fixtures.webhooks",
+]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_rate_limits(settings, monkeypatch):

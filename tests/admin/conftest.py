@@ -4,7 +4,6 @@ import pytest
 
 from candidates.factories import AttachmentFactory, CandidateFactory, InteractionFactory
 from regions.services import api_key_create
-from tests.mutations.conftest import airtable, emulator_process_wide, run_engine  # noqa: F401
 
 from .support import COORDINATOR, PLATFORM_STAFF, accept_update, client_for, staff_user
 

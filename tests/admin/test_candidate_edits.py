@@ -13,6 +13,7 @@ import pytest
 from candidates.models import Candidate
 from mutations.models import Mutation
 from regions.models import CustomField
+from tests.factories import create_body
 from webhooks.models import Delivery
 
 from .support import change_form_data, messages_of
@@ -203,11 +204,7 @@ def test_an_admin_edit_reaches_airtable_and_then_the_mirror(
 ):
     created = region_client.post(
         "/api/v2/candidates",
-        {
-            "candidates": [
-                {"name": "Anna de Vries", "email": "anna@example.nl", "privacyConsent": True}
-            ]
-        },
+        create_body(),
         format="json",
     )
     assert created.status_code == 202, created.content

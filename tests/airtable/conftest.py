@@ -19,6 +19,23 @@ from airtable.emulator import EmulatorServer
 TOKEN = "test-token"
 CLIENT_TIMEOUT = (5, 10)  # (connect, read) seconds; no test should come close
 
+# The gateway tests' base: a production id the settings point at, one small table.
+PRODUCTION_BASE = "appProduction0001"
+SANDBOX_BASE = "appSandbox0000001"
+TABLE = "Kandidaten"
+TABLE_FIELDS: list[dict[str, Any]] = [
+    {"name": "Naam", "type": "singleLineText"},
+    {"name": "E-mail", "type": "email"},
+    {
+        "name": "Fase",
+        "type": "singleSelect",
+        "options": {"choices": [{"name": "nieuw"}, {"name": "matchen"}]},
+    },
+    {"name": "API Mutation Key", "type": "singleLineText"},
+    {"name": "Overige bijlagen", "type": "multipleAttachments"},
+    {"name": "Laatst gewijzigd", "type": "lastModifiedTime"},
+]
+
 KANDIDATEN_FIELDS: list[dict[str, Any]] = [
     {"name": "Naam", "type": "singleLineText"},
     {"name": "E-mail", "type": "email"},
@@ -120,3 +137,25 @@ def http_error(excinfo: pytest.ExceptionInfo[requests.HTTPError]) -> tuple[int, 
     response = excinfo.value.response
     assert response is not None
     return response.status_code, response.json()
+
+
+@pytest.fixture
+def airtable_settings(settings, emulator: EmulatorServer):
+    """The gateway settings pointing at the emulator and the fixed test bases."""
+    settings.AIRTABLE_API_URL = emulator.url
+    settings.AIRTABLE_CONTENT_URL = emulator.url
+    settings.AIRTABLE_TOKEN = TOKEN
+    settings.AIRTABLE_BASE_ID = PRODUCTION_BASE
+    settings.AIRTABLE_SANDBOX_BASE_ID = SANDBOX_BASE
+    settings.AIRTABLE_CONNECT_TIMEOUT_S = 2.0
+    settings.AIRTABLE_READ_TIMEOUT_S = 10.0
+    return settings
+
+
+@pytest.fixture
+def base(emulator: EmulatorServer) -> str:
+    """The production test base with its one ``TABLE``."""
+    emulator.create_base(
+        "Gateway test", [{"name": TABLE, "fields": TABLE_FIELDS}], base_id=PRODUCTION_BASE
+    )
+    return PRODUCTION_BASE

@@ -24,54 +24,18 @@ from airtable.gateway import (
 )
 from config.api.environment import PRODUCTION, SANDBOX
 
-from .conftest import TOKEN
+from .conftest import PRODUCTION_BASE, SANDBOX_BASE, TABLE
 
-PRODUCTION_BASE = "appProduction0001"
-SANDBOX_BASE = "appSandbox0000001"
 SHORT_READ_TIMEOUT_S = 0.5
 LOG_WAIT_S = 2.0
 LOG_SETTLE_S = 0.05
 FAULT_HOLD_S = 3.0  # how long the emulator sits on a "timed out" answer; > the read timeout
-
-TABLE = "Kandidaten"
-TABLE_FIELDS: list[dict[str, Any]] = [
-    {"name": "Naam", "type": "singleLineText"},
-    {"name": "E-mail", "type": "email"},
-    {
-        "name": "Fase",
-        "type": "singleSelect",
-        "options": {"choices": [{"name": "nieuw"}, {"name": "matchen"}]},
-    },
-    {"name": "API Mutation Key", "type": "singleLineText"},
-    {"name": "Overige bijlagen", "type": "multipleAttachments"},
-    {"name": "Laatst gewijzigd", "type": "lastModifiedTime"},
-]
 
 
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def airtable_settings(settings, emulator: EmulatorServer):
-    settings.AIRTABLE_API_URL = emulator.url
-    settings.AIRTABLE_CONTENT_URL = emulator.url
-    settings.AIRTABLE_TOKEN = TOKEN
-    settings.AIRTABLE_BASE_ID = PRODUCTION_BASE
-    settings.AIRTABLE_SANDBOX_BASE_ID = SANDBOX_BASE
-    settings.AIRTABLE_CONNECT_TIMEOUT_S = 2.0
-    settings.AIRTABLE_READ_TIMEOUT_S = 10.0
-    return settings
-
-
-@pytest.fixture
-def base(emulator: EmulatorServer) -> str:
-    emulator.create_base(
-        "Gateway test", [{"name": TABLE, "fields": TABLE_FIELDS}], base_id=PRODUCTION_BASE
-    )
-    return PRODUCTION_BASE
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the fixtures come from test_gateway)
 """A wrong table or base is never a missing record (issue 18): the gateway classifies it
 apart, whichever way Airtable answers it, and the emulator can answer both ways."""
 
@@ -12,8 +11,7 @@ from airtable.errors import SCOPE_BASE, SCOPE_RECORD, SCOPE_TABLE
 from airtable.gateway import AirtableError, gateway_for_environment
 from config.api.environment import PRODUCTION
 
-from .conftest import TOKEN
-from .test_gateway import PRODUCTION_BASE, TABLE, airtable_settings, base  # noqa: F401
+from .conftest import PRODUCTION_BASE, TABLE, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from tests.mutations.conftest import airtable, emulator_process_wide, run_engine  # noqa: F401
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

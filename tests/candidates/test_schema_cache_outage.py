@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 
 from candidates import schema
+from candidates.schema import compiled
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ DEAD_REDIS = {
 
 
 def test_validation_works_while_the_shared_cache_is_down(region):
-    schema._local.clear()
+    compiled._local.clear()
     with override_settings(CACHES=DEAD_REDIS):
         validated = schema.validate_candidate(
             region=region,

@@ -11,10 +11,11 @@ from candidates.fields import SECTORS
 from candidates.schema import candidate_json_schema
 from config.api.errors import MAX_ERROR_DETAILS
 from config.api.parsers import MAX_JSON_DEPTH
+from tests.factories import candidate_body
 
 pytestmark = pytest.mark.django_db
 
-CANDIDATE = {"name": "Ada", "email": "ada@example.com", "privacyConsent": True}
+CANDIDATE = candidate_body()
 SMALL_ANSWER = 64 * 1024
 
 

@@ -13,12 +13,9 @@ from mutations.engine import engine_tick, mutation_claim_batch, mutation_finish
 from mutations.models import Mutation, MutationAttempt, MutationKey, MutationStatus
 from regions.services import api_key_create
 from tests.factories import RegionFactory
+from tests.factories import numbered_candidate_body as _person
 
 pytestmark = pytest.mark.django_db
-
-
-def _person(n: int, **extra) -> dict:
-    return {"name": f"Persoon {n}", "email": f"p{n}@example.nl", "privacyConsent": True, **extra}
 
 
 def _post(client, candidates, **reserved):

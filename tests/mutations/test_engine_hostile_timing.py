@@ -28,6 +28,7 @@ from candidates.models import Candidate
 from mutations.apps import worker_problem
 from mutations.engine import engine_tick
 from mutations.models import Mutation, MutationStatus
+from tests.factories import numbered_candidate_body as _person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,10 +50,6 @@ def _timing(read_s: float, settle_s: float, **extra: str) -> dict[str, str]:
         "MUTATION_BACKOFF_MAX_S": "0.5",
         **extra,
     }
-
-
-def _person(n: int, **extra) -> dict:
-    return {"name": f"Persoon {n}", "email": f"p{n}@example.nl", "privacyConsent": True, **extra}
 
 
 def _accepted(response) -> Mutation:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from mutations import waiting
 from mutations.services import mutation_accept
+from tests.factories import candidate_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +28,7 @@ def _accept(region, environment: str = "production") -> None:
         region=region,
         environment=environment,
         operation="candidate.upsert",
-        payload={"candidate": {"name": "W", "email": "w@example.nl", "privacyConsent": True}},
+        payload={"candidate": candidate_body()},
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from candidates.models import Candidate
 from mutations.models import Mutation, MutationAttempt, MutationStatus
+from tests.factories import create_body
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def _rename_table(airtable, old: str, new: str) -> None:
 
 
 def _create(region_client, run_engine) -> Candidate:
-    body = {"candidates": [{"name": "Ada", "email": "ada@example.nl", "privacyConsent": True}]}
+    body = create_body()
     assert region_client.post("/api/v2/candidates", body, format="json").status_code == 202
     run_engine()
     return Candidate.objects.get()

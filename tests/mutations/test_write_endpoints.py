@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 
 from candidates.models import Attachment, Candidate, Interaction
 from mutations.models import Mutation
+from tests.factories import candidate_body
 
 pytestmark = pytest.mark.django_db
 
@@ -272,7 +273,7 @@ def test_invalid_payloads_are_422_with_every_violation_and_no_mutation(region_cl
                     "phase": "klaar",
                     "shoeSize": 42,
                 },
-                {"name": "B", "email": "b@example.nl", "privacyConsent": True},
+                candidate_body(name="B", email="b@example.nl"),
             ],
             "extra": 1,
         },

@@ -38,8 +38,8 @@ from candidates.sync import sync_incremental
 from config.api.environment import PRODUCTION
 from mutations.models import Mutation
 from regions.services import api_key_create
-from tests.factories import RegionFactory
-from tests.sync.conftest import Staff
+from tests.factories import RegionFactory, candidate_body
+from tests.fixtures.sync import Staff
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +240,7 @@ class WriteModel(RuleBasedStateMachine):
     @rule(data=st.data(), email=emails, phone=numbers, what=st.sampled_from(("email", "phone")))
     def invalid_writes_are_refused(self, data, email, phone, what) -> None:
         """One person twice in one create (any notation), or a PATCH clearing the phase."""
-        other = {"name": "Ander", "email": "ander@example.nl", "privacyConsent": True}
+        other = candidate_body(name="Ander", email="ander@example.nl")
         twice = [
             {"name": "Een", "email": email, "phone": phone, "privacyConsent": True},
             {

@@ -11,11 +11,12 @@ import pytest
 from candidates.models import Candidate
 from mutations.models import Mutation
 from tests.clock import next_whole_second
-from tests.sync.conftest import Staff
+from tests.factories import candidate_body
+from tests.fixtures.sync import Staff
 
 pytestmark = pytest.mark.django_db
 
-ANNA = {"name": "Anna de Vries", "email": "anna@example.nl", "privacyConsent": True}
+ANNA = candidate_body()
 
 
 def _accepted(response) -> Mutation:

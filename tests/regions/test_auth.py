@@ -5,6 +5,7 @@ from django.apps import apps
 
 from regions.models import ApiKey
 from regions.services import api_key_create, api_key_revoke
+from tests.factories import create_body
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_keys_are_never_stored_in_plain_text_anywhere(region_client, region_key,
     region_client.get("/api/v2/regions/me")
     region_client.post(
         "/api/v2/candidates",
-        {"candidates": [{"name": "Anna", "email": "anna@example.nl", "privacyConsent": True}]},
+        create_body(),
         format="json",
     )
     region_client.post("/api/v2/api-keys", {"name": "second"}, format="json")

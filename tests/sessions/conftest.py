@@ -18,7 +18,6 @@ from candidates.auth import services as auth_services
 from candidates.factories import CandidateFactory
 from candidates.models import Candidate
 from config.api.environment import SANDBOX
-from tests.mutations.conftest import airtable, emulator_process_wide, run_engine  # noqa: F401
 
 ADA = "ada.devries@example.com"
 BOB = "bob.jansen@example.org"

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from candidates.models import Candidate
 from mutations.models import Mutation
+from tests.factories import candidate_body
 from webhooks.models import Delivery
 from webhooks.services import subscription_create
 
@@ -16,7 +17,7 @@ from .conftest import code_from
 
 pytestmark = pytest.mark.django_db
 
-ANNA = {"name": "Anna de Vries", "email": "Anna@Example.nl", "privacyConsent": True}
+ANNA = candidate_body(email="Anna@Example.nl")
 
 
 def test_withdrawing_consent_archives_through_the_engine_and_tells_the_region(

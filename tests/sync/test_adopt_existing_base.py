@@ -20,6 +20,7 @@ from candidates.models import Candidate
 from config.api.environment import PRODUCTION
 from mutations.models import Mutation
 from tests.airtable_stack import random_base_id
+from tests.factories import candidate_body
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +297,7 @@ def test_api_writes_land_in_the_mapped_columns_and_leave_staff_columns_alone(
             }
         ]
     )
-    person = {"name": "Nieuw", "email": "nieuw@example.nl", "privacyConsent": True}
+    person = candidate_body(name="Nieuw", email="nieuw@example.nl")
     response = region_client.post("/api/v2/candidates", {"candidates": [person]}, format="json")
     assert response.status_code == 202, response.content
     response = region_client.post(
@@ -394,7 +395,7 @@ def test_a_column_given_by_field_id_survives_a_rename_by_staff(
         adopted.base_id, "Aanmeldingen", email_id, {"name": "Mailadres"}
     )
 
-    person = {"name": "Nieuw", "email": "nieuw@example.nl", "privacyConsent": True}
+    person = candidate_body(name="Nieuw", email="nieuw@example.nl")
     region_client.post("/api/v2/candidates", {"candidates": [person]}, format="json")
     run_engine()
 

@@ -14,10 +14,11 @@ from candidates.models import Candidate, Interaction
 from candidates.sync import formula_datetime
 from mutations.models import Mutation, MutationStatus
 from tests.clock import next_whole_second
+from tests.factories import candidate_body
 
 pytestmark = pytest.mark.django_db
 
-ANNA = {"name": "Anna de Vries", "email": "anna@example.nl", "privacyConsent": True}
+ANNA = candidate_body()
 
 
 def _create(region_client, run_engine, payload=ANNA) -> Candidate:

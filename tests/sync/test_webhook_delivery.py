@@ -7,13 +7,12 @@ import json
 
 import pytest
 
-from tests.webhooks.conftest import enqueued, receiver  # noqa: F401
 from webhooks.services import delivery_send_due, subscription_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("enqueued")]
 
 
-def test_a_staff_edit_is_delivered_to_the_subscriber(region, staff, sync, receiver):  # noqa: F811
+def test_a_staff_edit_is_delivered_to_the_subscriber(region, staff, sync, receiver):
     subscription_create(
         region=region,
         environment="production",

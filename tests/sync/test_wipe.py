@@ -9,6 +9,7 @@ from candidates.models import Attachment, Candidate, Interaction
 from candidates.sync import SyncError
 from mutations.models import Mutation
 from tests.clock import next_whole_second
+from tests.factories import create_body
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_the_wipe_empties_the_sandbox_base_and_mirror_only(
     _fill(staff, "production", 4)
     sandbox_post = region_client.post(
         "/api/sandbox/candidates",
-        {"candidates": [{"name": "Test", "email": "t@x.nl", "privacyConsent": True}]},
+        create_body(),
         format="json",
     )
     assert sandbox_post.status_code == 202

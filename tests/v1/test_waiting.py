@@ -11,6 +11,7 @@ from mutations import waiting
 from mutations.models import Mutation, MutationStatus
 from mutations.services import mutation_accept
 from mutations.waiting import mutation_signal_finished, mutation_wait
+from tests.factories import candidate_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +21,7 @@ def _queued(region) -> Mutation:
         region=region,
         environment="production",
         operation="candidate.upsert",
-        payload={"candidate": {"name": "W", "email": "w@example.nl", "privacyConsent": True}},
+        payload={"candidate": candidate_body()},
     ).mutation
 
 

@@ -14,14 +14,11 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from mutations.models import Mutation
+from tests.factories import numbered_candidate_body as _person
 from webhooks.models import Delivery, DeliveryAttempt
 from webhooks.services import delivery_send_due
 
 pytestmark = pytest.mark.django_db
-
-
-def _person(n: int, **extra) -> dict:
-    return {"name": f"Persoon {n}", "email": f"p{n}@example.nl", "privacyConsent": True, **extra}
 
 
 def _post(client, candidates, **reserved) -> Mutation:

@@ -13,14 +13,14 @@ from django.utils import timezone
 from candidates.models import Candidate
 from candidates.retention import candidates_archive_stale
 from mutations.models import Mutation, MutationStatus
-from tests.sync.conftest import _sync_share_out_of_the_way, staff, sync  # noqa: F401
+from tests.factories import candidate_body
 from webhooks.models import EVENT_TYPES
 from webhooks.services import delivery_send_due, subscription_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sync_share_out_of_the_way")]
 
-ANNA = {"name": "Anna de Vries", "email": "anna@example.nl", "privacyConsent": True}
-BRAM = {"name": "Bram Bos", "email": "bram@example.nl", "privacyConsent": True}
+ANNA = candidate_body()
+BRAM = candidate_body(name="Bram Bos", email="bram@example.nl")
 
 
 def _run(region_client, run_engine, method: str, url: str, body=None) -> Mutation:
@@ -49,8 +49,8 @@ def test_the_feed_replays_every_change_once_in_order(
     region,
     region_client,
     run_engine,
-    staff,  # noqa: F811
-    sync,  # noqa: F811
+    staff,
+    sync,
     receiver,
     private_hosts,
 ):

@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from mutations.models import Mutation
+from tests.factories import create_body
 from webhooks import http
 from webhooks.models import Subscription
 from webhooks.services import delivery_attempt, event_emit
@@ -61,10 +62,7 @@ def test_unsafe_urls_are_422_when_subscribing(region_client, url, reason):
 @pytest.mark.usefixtures("no_private_hosts")
 @pytest.mark.parametrize(("url", "reason"), REFUSED)
 def test_unsafe_callback_urls_are_422_on_writes(region_client, url, reason):
-    body = {
-        "candidates": [{"name": "A", "email": "a@example.nl", "privacyConsent": True}],
-        "callbackUrl": url,
-    }
+    body = create_body(callbackUrl=url)
     response = region_client.post("/api/v2/candidates", body, format="json")
     assert response.status_code == 422, response.content
     (detail,) = response.json()["error"]["details"]

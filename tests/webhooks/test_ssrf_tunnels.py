@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mutations.models import Mutation
+from tests.factories import create_body
 from webhooks import http
 from webhooks.models import Subscription
 
@@ -54,10 +55,7 @@ def test_subscriptions_and_callbacks_refuse_them(region_client, address):
     )
     assert subscribed.status_code == 422, subscribed.content
     assert "private or reserved" in subscribed.json()["error"]["details"][0]["message"]
-    body = {
-        "candidates": [{"name": "A", "email": "a@example.nl", "privacyConsent": True}],
-        "callbackUrl": url,
-    }
+    body = create_body(callbackUrl=url)
     written = region_client.post("/api/v2/candidates", body, format="json")
     assert written.status_code == 422, written.content
     assert written.json()["error"]["details"][0]["field"] == "callbackUrl"
