@@ -6,135 +6,37 @@ and hands one mutation to the engine; the 202 body points at ``/mutations/{id}``
 
 from __future__ import annotations
 
-import base64
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.utils.text import get_valid_filename
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.environment import request_environment
-from config.api.errors import BadRequest, ErrorDetail, NotFound, ValidationFailed
+from config.api.errors import ErrorDetail, NotFound, ValidationFailed
 from mutations.apis import ACCEPTED_RESPONSE, accepted
 from mutations.services import Accepted, mutation_accept
 from regions.apis import KeyView
 from regions.authentication import key_principal
-from webhooks.http import UnsafeUrl, check_url
 
 from .. import openapi as bodies
 from .. import schema, selectors, write_plans
 from ..authentication import CandidateSessionAllowed, allow_candidate_session, is_candidate_session
-from ..fields import ATTACHMENT_MEMBERS
 from ..models import Candidate
 from ..write_plans import candidate_key, identity_keys, interaction_key
 from .session import consent_patch
+from .staging import (
+    CALLBACK_PARAMETER,
+    IDEMPOTENCY_PARAMETER,
+    StagedFiles,
+    body_without_reserved,
+    check_url_attachments,
+    parse_reserved,
+    prefixed,
+)
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_IDEMPOTENCY_KEY = 200
 MAX_CANDIDATES_PER_REQUEST = 10
-RESERVED = ("idempotencyKey", "callbackUrl")
-
-CALLBACK_PARAMETER = OpenApiParameter(
-    "callbackUrl", OpenApiTypes.URI, description="Where to POST the signed outcome (DELETE)."
-)
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    description="Alternative to the body member idempotencyKey; unique per region for 24 h.",
-)
-
-
-# --- reserved members and files -----------------------------------------------------------------
-
-
-def _reserved(request: Request, body: dict[str, Any]) -> tuple[str | None, str]:
-    details: list[ErrorDetail] = []
-    key = body.get("idempotencyKey")
-    header_key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and header_key is not None and key != header_key:
-        raise BadRequest("idempotencyKey and the Idempotency-Key header differ.")
-    key = key if key is not None else header_key
-    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY):
-        details.append(ErrorDetail("idempotencyKey", "A string of 1–200 characters."))
-    callback = body.get("callbackUrl", request.query_params.get("callbackUrl"))
-    if callback is not None:
-        try:
-            check_url(callback)
-        except UnsafeUrl as exc:
-            details.append(ErrorDetail("callbackUrl", str(exc)))
-    if details:
-        raise ValidationFailed(details=details)
-    return key, callback or ""
-
-
-def _body(request: Request) -> dict[str, Any]:
-    data = request.data
-    return {k: v for k, v in data.items() if k not in RESERVED} if isinstance(data, dict) else {}
-
-
-def _prefixed(exc: ValidationFailed, prefix: str) -> list[ErrorDetail]:
-    return [
-        ErrorDetail(f"{prefix}.{d.field}" if d.field else prefix, d.message) for d in exc.details
-    ]
-
-
-def _check_url_attachments(files_by_member: dict[str, Any], prefix: str) -> list[ErrorDetail]:
-    details = []
-    for member in ATTACHMENT_MEMBERS:
-        for index, item in enumerate(files_by_member.get(member) or []):
-            if isinstance(item, dict) and "url" in item:
-                try:
-                    check_url(item["url"])
-                except UnsafeUrl as exc:
-                    details.append(ErrorDetail(f"{prefix}{member}[{index}].url", str(exc)))
-    return details
-
-
-def _storage_name(filename: str) -> str:
-    """A safe name for the staged copy; Airtable still gets the original filename."""
-    try:
-        return get_valid_filename(filename)
-    except SuspiciousFileOperation:  # nothing usable left, e.g. ".." or only punctuation
-        return "file"
-
-
-class StagedFiles:
-    """Base64 files written to storage before the mutation commits; removed if it doesn't."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    def stage(self, files_by_member: dict[str, Any]) -> dict[str, Any]:
-        staged = dict(files_by_member)
-        for member in ATTACHMENT_MEMBERS:
-            if member in staged:
-                staged[member] = [self._stage_one(f) for f in staged[member] or []]
-        return staged
-
-    def _stage_one(self, item: dict[str, Any]) -> dict[str, Any]:
-        if "base64" not in item:
-            return item
-        content = base64.b64decode(item["base64"])
-        name = _storage_name(item["filename"])
-        path = default_storage.save(f"staged/{uuid.uuid4().hex}/{name}", ContentFile(content))
-        self.paths.append(path)
-        return {
-            "staged": path,
-            "filename": item["filename"],
-            "contentType": item["contentType"],
-            "size": len(content),
-        }
-
-    def discard(self) -> None:
-        for path in self.paths:
-            default_storage.delete(path)
 
 
 class WriteView(KeyView):
@@ -149,7 +51,7 @@ class WriteView(KeyView):
             # Once per write, before a handler stages files: idempotency key and callbackUrl
             # (the callback host is resolved here, for the SSRF guard).
             body = request.data if isinstance(request.data, dict) else {}
-            self.reserved_members = _reserved(request, body)
+            self.reserved_members = parse_reserved(request, body)
 
     def accept(
         self,
@@ -242,9 +144,9 @@ def _validated_candidates(region: Any, items: Any) -> list[dict[str, Any]]:
             validated.append(
                 schema.validate_candidate(region=region, operation="create", payload=item)
             )
-            details += _check_url_attachments(item, f"{prefix}.")
+            details += check_url_attachments(item, f"{prefix}.")
         except ValidationFailed as exc:
-            details += _prefixed(exc, prefix)
+            details += prefixed(exc, prefix)
             omitted += exc.omitted_details
     if details:
         raise ValidationFailed(details=details, omitted_details=omitted)
@@ -286,7 +188,7 @@ class CandidateCreateApi(WriteView):
         '"idempotencyKey"?, "callbackUrl"?}.',
     )
     def post(self, request: Request) -> Response:
-        body = _body(request)
+        body = body_without_reserved(request)
         details = [ErrorDetail(k, "Unknown member.") for k in sorted(set(body) - {"candidates"})]
         try:
             candidates = _validated_candidates(self.region, body.get("candidates"))
@@ -328,13 +230,13 @@ class CandidateUpsertApi(WriteView):
         "matches: the oldest record is updated and the result lists matchedIds.",
     )
     def post(self, request: Request) -> Response:
-        result = self.upsert_mutation(request, _body(request))
+        result = self.upsert_mutation(request, body_without_reserved(request))
         return accepted(request, result.mutation, replayed=not result.created)
 
     def upsert_mutation(self, request: Request, body: dict[str, Any]) -> Accepted:
         """Validate and queue one upsert (also API v1's create-user, SPEC 14)."""
         candidate = schema.validate_candidate(region=self.region, operation="create", payload=body)
-        details = _check_url_attachments(candidate, "")
+        details = check_url_attachments(candidate, "")
         if details:
             raise ValidationFailed(details=details)
         keys = identity_keys(
@@ -383,7 +285,7 @@ class CandidateWriteApi(CandidateSessionAllowed, WriteView):
             )
         candidate = self.candidate(request, record_id)
         fields = schema.validate_candidate(
-            region=self.region, operation="update", payload=_body(request)
+            region=self.region, operation="update", payload=body_without_reserved(request)
         )
         return self.accept_plan(request, write_plans.candidate_update_plan(candidate, fields))
 
@@ -412,7 +314,7 @@ class CandidateArchiveApi(WriteView):
     )
     def post(self, request: Request, candidate_id: str) -> Response:
         candidate = self.candidate(request, candidate_id)
-        unknown = sorted(_body(request))
+        unknown = sorted(body_without_reserved(request))
         if unknown:
             raise ValidationFailed(details=[ErrorDetail(k, "Unknown member.") for k in unknown])
         return self.accept_plan(
@@ -436,7 +338,7 @@ class InteractionCreateApi(WriteView):
     def post(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         self.candidate(request, record_id)
-        body = _body(request)
+        body = body_without_reserved(request)
         items = body.get("interactions")
         details = [ErrorDetail(k, "Unknown member.") for k in sorted(set(body) - {"interactions"})]
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_CANDIDATES_PER_REQUEST:
@@ -448,7 +350,7 @@ class InteractionCreateApi(WriteView):
             try:
                 validated.append(schema.validate_interaction(operation="create", payload=item))
             except ValidationFailed as exc:
-                details += _prefixed(exc, f"interactions[{index}]")
+                details += prefixed(exc, f"interactions[{index}]")
                 omitted += exc.omitted_details
         if details:
             raise ValidationFailed(details=details, omitted_details=omitted)
@@ -480,7 +382,9 @@ class InteractionWriteApi(WriteView):
     def patch(self, request: Request, interaction_id: str) -> Response:
         record_id = interaction_id
         self.interaction(request, record_id)
-        fields = schema.validate_interaction(operation="update", payload=_body(request))
+        fields = schema.validate_interaction(
+            operation="update", payload=body_without_reserved(request)
+        )
         return self.accept(
             request,
             operation="interaction.update",
@@ -520,8 +424,8 @@ class AttachmentAddApi(WriteView):
     def post(self, request: Request, candidate_id: str) -> Response:
         record_id = candidate_id
         self.candidate(request, record_id)
-        files = schema.validate_attachments(payload=_body(request))
-        details = _check_url_attachments(files, "")
+        files = schema.validate_attachments(payload=body_without_reserved(request))
+        details = check_url_attachments(files, "")
         if details:
             raise ValidationFailed(details=details)
         staged = StagedFiles()

@@ -29,7 +29,8 @@ from regions.authentication import key_principal
 from regions.services import api_key_touch_v1
 
 from .. import schema, selectors
-from ..apis.write import CandidateUpsertApi, _body
+from ..apis.staging import body_without_reserved
+from ..apis.write import CandidateUpsertApi
 from ..serializers import SELECTABLE_FIELDS, CandidateRenderer
 from . import names
 from .schema import v1_schema
@@ -114,7 +115,7 @@ class V1CreateUserApi(V1View, CandidateUpsertApi):
     successor_path = "/api/v2/candidates/upsert"
 
     def post(self, request: Request) -> Response:
-        translated = names.candidate_from_v1(_body(request))
+        translated = names.candidate_from_v1(body_without_reserved(request))
         try:
             if translated.details:
                 # Report every problem at once: the untranslatable members and the rest.

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from config.celery import app as celery_app
 from config.enqueue import enqueue_task
-from tests.webhooks.conftest import DELIVER_TASK
+from tests.fixtures.webhooks import DELIVER_TASK
 from webhooks import http, services, tasks
 from webhooks.delivery import _claim
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
