@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -56,9 +56,29 @@ def access_log_record(
         # The usual read (find, get by id): one INSERT, which autocommit makes atomic by itself;
         # bulk_create would wrap it in BEGIN … COMMIT, two more round trips per read.
         rows[0].save(force_insert=True)
-    else:
-        CandidateAccessLog.objects.bulk_create(rows)
+    elif rows:
+        _insert_in_one_statement(rows)
     return len(rows)
+
+
+def _insert_in_one_statement(rows: list[CandidateAccessLog]) -> None:
+    """A page's rows as one multi-row INSERT: atomic by itself in autocommit, so no BEGIN and
+    COMMIT around it (bulk_create adds both). More rows than the backend takes in one
+    statement go through bulk_create."""
+    fields = [f for f in CandidateAccessLog._meta.concrete_fields if not f.primary_key]
+    if connection.ops.bulk_batch_size(fields, rows) < len(rows):
+        CandidateAccessLog.objects.bulk_create(rows)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values = [
+        f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields
+    ]
+    # Identifiers from the model, values as parameters.
+    sql = f"INSERT INTO {quote(CandidateAccessLog._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql + ", ".join([one_row] * len(rows)), values)
 
 
 def access_log_prune(*, now: datetime | None = None) -> int:

@@ -104,6 +104,25 @@ def test_one_read_row_is_one_round_trip_without_begin_and_commit(region):
     assert CandidateAccessLog.objects.get().record_id == "recOne0000000001"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_page_of_rows_is_one_insert_without_begin_and_commit(region):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = [f"recPage{n:09d}" for n in range(100)]
+    with CaptureQueriesContext(connection) as captured:
+        written = access_log_record(
+            route="candidates", environment="production", record_ids=ids, region_id=region.pk
+        )
+    assert written == 100
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    rows = CandidateAccessLog.objects.order_by("record_id")
+    assert [r.record_id for r in rows] == ids
+    assert {(r.route, r.environment, r.region_id) for r in rows} == {
+        ("candidates", "production", region.pk)
+    }
+
+
 def test_access_log_admin_is_for_superusers_only(people, client, admin_client):
     access_log_record(route="candidate-detail", environment="production", record_ids=["recX"])
     changelist = "/admin/candidates/candidateaccesslog/"
