@@ -38,47 +38,45 @@ def access_log_record(
     session_id: UUID | None = None,
     request_id: str = "",
 ) -> int:
-    now = timezone.now()
-    rows = [
-        CandidateAccessLog(
-            created_at=now,
-            route=route[:100],
-            environment=environment,
-            record_id=record_id,
-            region_id=region_id,
-            api_key_id=api_key_id,
-            session_id=session_id,
-            request_id=request_id[:128],
-        )
-        for record_id in dict.fromkeys(record_ids)  # once per candidate, in response order
-    ]
-    if len(rows) == 1:
+    ids = list(dict.fromkeys(record_ids))  # once per candidate, in response order
+    common = {
+        "created_at": timezone.now(),
+        "route": route[:100],
+        "environment": environment,
+        "region_id": region_id,
+        "api_key_id": api_key_id,
+        "session_id": session_id,
+        "request_id": request_id[:128],
+    }
+    if len(ids) == 1:
         # The usual read (find, get by id): one INSERT, which autocommit makes atomic by itself;
         # bulk_create would wrap it in BEGIN … COMMIT, two more round trips per read.
-        rows[0].save(force_insert=True)
-    elif rows:
-        _insert_in_one_statement(rows)
-    return len(rows)
+        CandidateAccessLog(record_id=ids[0], **common).save(force_insert=True)
+    elif ids and connection.vendor == "postgresql":
+        _insert_page(ids, common)
+    elif ids:
+        CandidateAccessLog.objects.bulk_create(
+            [CandidateAccessLog(record_id=record_id, **common) for record_id in ids]
+        )
+    return len(ids)
 
 
-def _insert_in_one_statement(rows: list[CandidateAccessLog]) -> None:
-    """A page's rows as one multi-row INSERT: atomic by itself in autocommit, so no BEGIN and
-    COMMIT around it (bulk_create adds both). More rows than the backend takes in one
-    statement go through bulk_create."""
-    fields = [f for f in CandidateAccessLog._meta.concrete_fields if not f.primary_key]
-    if connection.ops.bulk_batch_size(fields, rows) < len(rows):
-        CandidateAccessLog.objects.bulk_create(rows)
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    values = [
-        f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields
-    ]
-    # Identifiers from the model, values as parameters.
-    sql = f"INSERT INTO {quote(CandidateAccessLog._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+# A page's rows differ only in the record id: one INSERT … SELECT over an array of the ids, so
+# no BEGIN and COMMIT around it (bulk_create adds both), no model instance per row, and one
+# parameter for the ids instead of eight per row (psycopg parses a statement's placeholders on
+# every call: ~1 ms of CPU for a page of 100 as VALUES rows).
+_INSERT_PAGE = """
+INSERT INTO candidates_candidateaccesslog
+    (created_at, route, environment, region_id, api_key_id, session_id, request_id, record_id)
+SELECT %s::timestamptz, %s, %s, %s::uuid, %s::uuid, %s::uuid, %s, ids.record_id
+FROM unnest(%s::text[]) WITH ORDINALITY AS ids(record_id, position)
+ORDER BY ids.position
+"""
+
+
+def _insert_page(ids: list[str], common: dict[str, Any]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql + ", ".join([one_row] * len(rows)), values)
+        cursor.execute(_INSERT_PAGE, [*common.values(), ids])
 
 
 def access_log_prune(*, now: datetime | None = None) -> int:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import JSONField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import JSONArray
 
 from regions.models import Region
 
@@ -20,14 +22,49 @@ LISTING_ORDER = ("airtable_created_at", "record_id")
 RECORD_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,17}$")
 
 
-def with_related(
-    queryset: QuerySet[Candidate], *, include_attachments: bool, include_interactions: bool
-) -> QuerySet[Candidate]:
-    queryset = queryset.select_related("region")
-    if include_attachments:
-        queryset = queryset.prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.order_by("field", "position"))
+# On Postgres a candidate's attachments come with the candidate, as one JSON array per row
+# (``[field, attachment id, filename, content type, size, url]`` in listing order) under this
+# attribute: no second query, and no related manager per row. Elsewhere they are prefetched.
+ATTACHMENT_ROWS = "attachment_rows"
+
+
+def _attachment_rows() -> Subquery:
+    from django.contrib.postgres.aggregates import JSONBAgg
+
+    return Subquery(
+        Attachment.objects.filter(candidate=OuterRef("pk"))
+        .order_by()
+        .values("candidate")
+        .annotate(
+            rows=JSONBAgg(
+                JSONArray("field", "attachment_id", "filename", "content_type", "size", "url"),
+                order_by=("field", "position"),
+            )
         )
+        .values("rows"),
+        output_field=JSONField(),
+    )
+
+
+def with_related(
+    queryset: QuerySet[Candidate],
+    *,
+    include_attachments: bool,
+    include_interactions: bool,
+    region_known: bool = False,
+) -> QuerySet[Candidate]:
+    """The rows' related data for rendering. ``region_known``: the queryset comes from a
+    region's related manager (``region.candidates``), which points every row at that region
+    object already, so the region needs no join (and no Region object per row)."""
+    if not region_known:
+        queryset = queryset.select_related("region")
+    if include_attachments:
+        if connection.vendor == "postgresql":
+            queryset = queryset.annotate(**{ATTACHMENT_ROWS: _attachment_rows()})
+        else:
+            queryset = queryset.prefetch_related(
+                Prefetch("attachments", queryset=Attachment.objects.order_by("field", "position"))
+            )
     if include_interactions:
         queryset = queryset.prefetch_related(
             Prefetch("interactions", queryset=Interaction.objects.order_by(*LISTING_ORDER))
@@ -47,7 +84,7 @@ def candidate_list(
     include_interactions: bool = False,
 ) -> QuerySet[Candidate]:
     """The region's candidates in listing order (``createdAt``, then ``id``)."""
-    queryset = Candidate.objects.filter(region=region, environment=environment)
+    queryset = region.candidates.filter(environment=environment)
     if not include_archived:
         queryset = queryset.filter(archived=False)
     if phase is not None:
@@ -60,6 +97,7 @@ def candidate_list(
         queryset.order_by(*LISTING_ORDER),
         include_attachments=include_attachments,
         include_interactions=include_interactions,
+        region_known=True,
     )
 
 
@@ -77,7 +115,7 @@ def candidate_find(
     """Candidates by email (case-insensitive) or, without an email, by phone in any notation of
     the same number. The email wins when both are given. Backed by the email and phone indexes.
     """
-    queryset = Candidate.objects.filter(region=region, environment=environment)
+    queryset = region.candidates.filter(environment=environment)
     if email:
         queryset = queryset.filter(email=normalize_email(email))
     elif phone:
@@ -91,6 +129,7 @@ def candidate_find(
         queryset.order_by(*LISTING_ORDER),
         include_attachments=include_attachments,
         include_interactions=include_interactions,
+        region_known=True,
     )[:limit]
 
 
@@ -105,11 +144,12 @@ def candidate_get(
     """One candidate of the region, archived or not; ``None`` when missing or foreign."""
     if not RECORD_ID_PATTERN.match(record_id):
         return None
-    queryset = Candidate.objects.filter(region=region, environment=environment, record_id=record_id)
+    queryset = region.candidates.filter(environment=environment, record_id=record_id)
     return with_related(
         queryset,
         include_attachments=include_attachments,
         include_interactions=include_interactions,
+        region_known=True,
     ).first()
 
 
