@@ -1,5 +1,6 @@
 """HTTP benchmarks through gunicorn (SPEC 13): the accept path under a fixed load, and reads
-from a 100 000-candidate mirror.
+from a 100 000-candidate mirror (``--mirror 1000000`` in ``make bench``), with the database and
+Redis round trips of each request.
 
     .venv/bin/python bench/api.py [--rate 200] [--seconds 30] [--mirror 100000] [--json]
 
@@ -18,6 +19,11 @@ import json
 import shutil
 import statistics
 import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from _setup import BENCH_DB, configure_environment, free_port, setup_django, start_gunicorn
 
@@ -67,20 +73,26 @@ def _hey(
     }
 
 
-def _seed_mirror(count: int, region_code: str) -> None:
+def _seed_mirror(count: int, region_code: str) -> dict:
+    """Top the mirror up to ``count`` candidates (``COPY`` on Postgres, progress on stderr);
+    the seconds it took, or ``None`` when a previous run left enough rows."""
     from django.core.management import call_command
 
     from candidates.models import Candidate
 
     existing = Candidate.objects.filter(region__code=region_code).count()
-    if existing < count:
-        print(f"seeding {count - existing} candidates into the mirror …", flush=True)
-        call_command(
-            "seed_demo_candidates",
-            region=region_code,
-            count=count - existing,
-            interactions_per_candidate=1,
-        )
+    if existing >= count:
+        return {"seeded": 0, "seconds": None}
+    print(f"seeding {count - existing} candidates into the mirror …", flush=True)
+    started = time.monotonic()
+    call_command(
+        "seed_demo_candidates",
+        region=region_code,
+        count=count - existing,
+        interactions_per_candidate=1,
+        stdout=sys.stderr,
+    )
+    return {"seeded": count - existing, "seconds": round(time.monotonic() - started, 1)}
 
 
 SWEEP_RATES = (25, 50, 100, 150, 200, 250, 300, 400, 500, 600, 800)
@@ -107,9 +119,35 @@ def _saturation(url: str, *, key: str, seconds: int, method: str = "GET", body=N
     return {"highest_rate": best, "steps": steps}
 
 
+@contextmanager
+def _redis_counted() -> Iterator[dict[str, int]]:
+    """Counts what this process sends to Redis (the shared client, Django's cache and Celery's
+    broker connection alike): ``round_trips`` (one per send, so a pipeline is one) and
+    ``commands`` (one per reply)."""
+    from redis.connection import Connection
+
+    counts = {"round_trips": 0, "commands": 0}
+    send, read = Connection.send_packed_command, Connection.read_response
+
+    def counted_send(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        counts["round_trips"] += 1
+        return send(self, *args, **kwargs)
+
+    def counted_read(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        counts["commands"] += 1
+        return read(self, *args, **kwargs)
+
+    Connection.send_packed_command, Connection.read_response = counted_send, counted_read
+    try:
+        yield counts
+    finally:
+        Connection.send_packed_command, Connection.read_response = send, read
+
+
 def _queries_per_request(key: str, method: str, path: str, body: dict | None = None) -> dict:
-    """Database round trips of one request in process (Django test client, after a warm-up
-    request), with the SQL of each, so the count can be read and cut."""
+    """Database and Redis round trips of one request in process (Django test client, after a
+    warm-up request; the access-log row written after the response included), with the SQL of
+    each query, so the count can be read and cut."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
@@ -118,15 +156,57 @@ def _queries_per_request(key: str, method: str, path: str, body: dict | None = N
     client.credentials(HTTP_X_API_KEY=key)
     call = getattr(client, method.lower())
     call(path, body, format="json") if body is not None else call(path)
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured, _redis_counted() as redis_counts:
         response = (
             call(path, body, format="json") if body is not None else call(path)
         )  # fmt: skip
     return {
         "status": response.status_code,
         "queries": len(captured.captured_queries),
+        "redis_round_trips": redis_counts["round_trips"],
+        "redis_commands": redis_counts["commands"],
         "sql": [q["sql"] for q in captured.captured_queries],
     }
+
+
+def _redis_costs() -> dict:
+    """Redis round trips (and commands) of the per-request parts that use Redis, each called on
+    its own, warm (the rate-limit script already loaded)."""
+    from django.db import transaction
+    from django.test import RequestFactory
+    from rest_framework.test import APIClient
+
+    from config.api.auth_failures import auth_failures_check
+    from config.api.views import api_bucket
+    from mutations.models import Mutation
+    from mutations.waiting import engine_nudge, mutation_signal_finished
+
+    request = RequestFactory().get("/api/v2/regions/me", REMOTE_ADDR="192.0.2.7")
+    parts: dict[str, Callable[[], object]] = {
+        "failed_auth_check (every request with a credential)": lambda: auth_failures_check(request),
+        "rate_limiter (every API request)": lambda: api_bucket().take("key:bench-redis-costs"),
+        "engine_nudge (every accepted write)": lambda: engine_nudge("production"),
+    }
+
+    def finish_listener() -> None:
+        with transaction.atomic():  # the push runs on commit, as after the engine's commit
+            mutation_signal_finished(Mutation(environment="production"))
+
+    parts["v1 finish listener (every finished mutation)"] = finish_listener
+
+    def unknown_key() -> None:
+        client = APIClient(REMOTE_ADDR="192.0.2.8")
+        client.credentials(HTTP_X_API_KEY="ork_zzzzzzzz." + "x" * 43)
+        client.get("/api/v2/regions/me")
+
+    parts["request with an unknown key (check + failure recorded)"] = unknown_key
+    costs = {}
+    for name, part in parts.items():
+        part()
+        with _redis_counted() as counts:
+            part()
+        costs[name] = dict(counts)
+    return costs
 
 
 def _explain(sql_list: list[str]) -> list[str]:
@@ -163,7 +243,7 @@ def run(rate: int, seconds: int, mirror: int, sweep_seconds: int = 10) -> dict:
     )
     key = api_key_create(region=region, name="bench").full_key
     Mutation.objects.filter(region=region).delete()
-    _seed_mirror(mirror, region.code)
+    seeding = _seed_mirror(mirror, region.code)
     sample = Candidate.objects.filter(region=region).exclude(phone="").order_by("?").first()
     with_interactions = Candidate.objects.filter(region=region, interactions__isnull=False).first()
 
@@ -252,13 +332,16 @@ def run(rate: int, seconds: int, mirror: int, sweep_seconds: int = 10) -> dict:
         name: _explain(queries[name]["sql"])
         for name in ("find_by_email", "find_by_phone", "list_page_100")
     }
+    redis_costs = _redis_costs()
     trivial_p50 = reads["trivial_regions_me"]["p50_ms"]
     for name in ("find_by_email", "find_by_phone", "list_page_100"):
         reads[name]["ratio_to_trivial"] = round(reads[name]["p50_ms"] / trivial_p50, 2)
     return {
         "saturation": saturation,
         "queries_per_request": queries,
+        "redis_costs": redis_costs,
         "plans": plans,
+        "seeding": seeding,
         "accept": accept,
         "ceiling": ceiling,
         "reads": reads,

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,27 +38,45 @@ def access_log_record(
     session_id: UUID | None = None,
     request_id: str = "",
 ) -> int:
-    now = timezone.now()
-    rows = [
-        CandidateAccessLog(
-            created_at=now,
-            route=route[:100],
-            environment=environment,
-            record_id=record_id,
-            region_id=region_id,
-            api_key_id=api_key_id,
-            session_id=session_id,
-            request_id=request_id[:128],
-        )
-        for record_id in dict.fromkeys(record_ids)  # once per candidate, in response order
-    ]
-    if len(rows) == 1:
+    ids = list(dict.fromkeys(record_ids))  # once per candidate, in response order
+    common = {
+        "created_at": timezone.now(),
+        "route": route[:100],
+        "environment": environment,
+        "region_id": region_id,
+        "api_key_id": api_key_id,
+        "session_id": session_id,
+        "request_id": request_id[:128],
+    }
+    if len(ids) == 1:
         # The usual read (find, get by id): one INSERT, which autocommit makes atomic by itself;
         # bulk_create would wrap it in BEGIN … COMMIT, two more round trips per read.
-        rows[0].save(force_insert=True)
-    else:
-        CandidateAccessLog.objects.bulk_create(rows)
-    return len(rows)
+        CandidateAccessLog(record_id=ids[0], **common).save(force_insert=True)
+    elif ids and connection.vendor == "postgresql":
+        _insert_page(ids, common)
+    elif ids:
+        CandidateAccessLog.objects.bulk_create(
+            [CandidateAccessLog(record_id=record_id, **common) for record_id in ids]
+        )
+    return len(ids)
+
+
+# A page's rows differ only in the record id: one INSERT … SELECT over an array of the ids, so
+# no BEGIN and COMMIT around it (bulk_create adds both), no model instance per row, and one
+# parameter for the ids instead of eight per row (psycopg parses a statement's placeholders on
+# every call: ~1 ms of CPU for a page of 100 as VALUES rows).
+_INSERT_PAGE = """
+INSERT INTO candidates_candidateaccesslog
+    (created_at, route, environment, region_id, api_key_id, session_id, request_id, record_id)
+SELECT %s::timestamptz, %s, %s, %s::uuid, %s::uuid, %s::uuid, %s, ids.record_id
+FROM unnest(%s::text[]) WITH ORDINALITY AS ids(record_id, position)
+ORDER BY ids.position
+"""
+
+
+def _insert_page(ids: list[str], common: dict[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_PAGE, [*common.values(), ids])
 
 
 def access_log_prune(*, now: datetime | None = None) -> int:

@@ -19,6 +19,7 @@ from config.api.openapi import MetaSerializer
 from .fields import CANDIDATE_FIELDS, INTERACTION_FIELDS, FieldSpec, Kind
 from .mapping import CANDIDATE_ATTRIBUTES, INTERACTION_ATTRIBUTES
 from .models import Attachment, Candidate, Interaction
+from .selectors import ATTACHMENT_ROWS
 
 SHARED_OUTPUT_FIELDS: tuple[str, ...] = (
     "id",
@@ -39,6 +40,7 @@ INTERACTION_OUTPUT_FIELDS: tuple[str, ...] = (
 )
 
 Getter = Callable[[Any], Any]
+_PREFETCHED = object()  # no ATTACHMENT_ROWS on the row: read the prefetched attachments
 
 
 def api_datetime(value: datetime | None) -> str | None:
@@ -76,7 +78,14 @@ def attachment_data(attachment: Attachment) -> dict[str, Any]:
 
 def _attachments_getter(member: str) -> Getter:
     def get(candidate: Candidate) -> list[dict[str, Any]]:
-        return [attachment_data(a) for a in candidate.attachments.all() if a.field == member]
+        rows: Any = getattr(candidate, ATTACHMENT_ROWS, _PREFETCHED)
+        if rows is _PREFETCHED:
+            return [attachment_data(a) for a in candidate.attachments.all() if a.field == member]
+        return [
+            {"id": id_, "filename": name, "contentType": kind, "size": size, "url": url}
+            for field, id_, name, kind, size, url in rows or ()
+            if field == member
+        ]
 
     return get
 

@@ -494,6 +494,33 @@ def test_list_page_query_count_is_constant(region_client, region, django_assert_
     assert len(response.json()["data"]) == 30
 
 
+def test_attachments_come_per_candidate_in_position_order(region_client, region):
+    first, second = _bulk(region, 2)
+    for position, name in ((2, "c.pdf"), (0, "a.pdf"), (1, "b.pdf")):
+        AttachmentFactory(
+            candidate=first,
+            field=AttachmentField.OTHER_ATTACHMENTS,
+            filename=name,
+            position=position,
+            size=None if name == "b.pdf" else 10,
+        )
+    AttachmentFactory(
+        candidate=second, field=AttachmentField.CURRICULUM_VITAE, filename="cv.pdf", position=0
+    )
+    page = region_client.get("/api/v2/candidates").json()["data"]
+    found = region_client.get(f"/api/v2/candidates/find?email={first.email}").json()["data"]
+    by_id = region_client.get(f"/api/v2/candidates/{first.record_id}").json()["data"]
+    for rendered in (page[0], found[0], by_id):
+        assert rendered["id"] == first.record_id
+        assert rendered["curriculumVitae"] == []
+        other = rendered["otherAttachments"]
+        assert [a["filename"] for a in other] == ["a.pdf", "b.pdf", "c.pdf"]
+        assert [list(a) for a in other] == [["id", "filename", "contentType", "size", "url"]] * 3
+        assert [a["size"] for a in other] == [10, None, 10]
+    assert [a["filename"] for a in page[1]["curriculumVitae"]] == ["cv.pdf"]
+    assert page[1]["otherAttachments"] == []
+
+
 def test_documented_shapes_match_the_rendered_ones():
     assert tuple(CandidateSerializer().fields) == SELECTABLE_FIELDS
     assert tuple(InteractionSerializer().fields) == INTERACTION_OUTPUT_FIELDS
