@@ -245,13 +245,15 @@ class CandidateUpsertApi(WriteView):
             email=candidate["email"],
             phone=candidate.get("phone"),
         )
-        for match in selectors.candidate_find(
+        matches = selectors.candidate_find(
             region=self.region,
             environment=request_environment(request),
             email=candidate["email"],
             include_archived=True,
-        ):
-            keys.append(candidate_key(request_environment(request), match.record_id))
+            include_attachments=False,  # only the record ids order the upsert
+        )
+        for record_id in matches.values_list("record_id", flat=True):
+            keys.append(candidate_key(request_environment(request), record_id))
         staged = StagedFiles()
         return self.accept_mutation(
             request,
