@@ -18,6 +18,7 @@ from typing import Any
 from regions.models import CustomField
 
 from .fields import (
+    ATTACHMENT_MEMBERS,
     CANDIDATE_FIELDS,
     CANDIDATE_FIELDS_BY_NAME,
     COL_INTERACTION_CANDIDATE,
@@ -36,7 +37,7 @@ from .fields import (
 
 # Members of a candidate payload that are not Airtable columns of the candidate record: the
 # engine creates interaction records and uploads files separately.
-CANDIDATE_NON_COLUMN_MEMBERS = frozenset({"interactions", "curriculumVitae", "otherAttachments"})
+CANDIDATE_NON_COLUMN_MEMBERS = frozenset({"interactions", *ATTACHMENT_MEMBERS})
 CUSTOM_FIELDS_MEMBER = "customFields"
 INTERACTION_CANDIDATE_MEMBER = "candidateId"
 

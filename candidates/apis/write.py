@@ -53,24 +53,9 @@ class WriteView(KeyView):
             body = request.data if isinstance(request.data, dict) else {}
             self.reserved_members = parse_reserved(request, body)
 
-    def accept(
-        self,
-        request: Request,
-        *,
-        operation: str,
-        payload: dict[str, Any],
-        target_ids: Iterable[str] = (),
-        ordering_keys: Iterable[str] = (),
-        staged: StagedFiles | None = None,
-    ) -> Response:
-        result = self.accept_mutation(
-            request,
-            operation=operation,
-            payload=payload,
-            target_ids=target_ids,
-            ordering_keys=ordering_keys,
-            staged=staged,
-        )
+    def accept(self, request: Request, **mutation: Any) -> Response:
+        """:meth:`accept_mutation`, answered 202 (or the original 202 for a replay)."""
+        result = self.accept_mutation(request, **mutation)
         return accepted(request, result.mutation, replayed=not result.created)
 
     def accept_mutation(

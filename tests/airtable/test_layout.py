@@ -209,13 +209,9 @@ def test_layouts_reject_what_airtable_cannot_hold():
 
 
 @pytest.fixture
-def airtable_settings(settings, emulator: EmulatorServer):
-    settings.AIRTABLE_API_URL = emulator.url
-    settings.AIRTABLE_CONTENT_URL = emulator.url
-    settings.AIRTABLE_TOKEN = TOKEN
-    settings.AIRTABLE_BASE_ID = PRODUCTION_BASE
-    settings.AIRTABLE_SANDBOX_BASE_ID = SANDBOX_BASE
-    settings.AIRTABLE_REQUESTS_PER_S = 1000  # the emulator runs without a limit here
+def airtable_settings(airtable_settings, settings):
+    """The shared gateway settings (conftest), without the rate limit: the emulator has none."""
+    settings.AIRTABLE_REQUESTS_PER_S = 1000
     return settings
 
 
