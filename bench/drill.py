@@ -16,7 +16,8 @@ production schedule. The database is ``ats_drill`` (``DRILL_DATABASE`` overrides
 After every drill: every accepted write ended exactly once (succeeded), Airtable holds no
 duplicate, the mirror equals Airtable, and every callback was delivered exactly once; drills
 that write to shared records add their own checks (last write wins, files once, deletes
-complete).
+complete). The table at the end prints each drill's size (writes, candidates) and the counts
+behind these checks, cumulative over the run (the database is not emptied between drills).
 """
 
 from __future__ import annotations
