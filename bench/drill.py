@@ -16,7 +16,8 @@ production schedule. The database is ``ats_drill`` (``DRILL_DATABASE`` overrides
 After every drill: every accepted write ended exactly once (succeeded), Airtable holds no
 duplicate, the mirror equals Airtable, and every callback was delivered exactly once; drills
 that write to shared records add their own checks (last write wins, files once, deletes
-complete).
+complete). The table at the end prints each drill's size (writes, candidates) and the counts
+behind these checks, cumulative over the run (the database is not emptied between drills).
 """
 
 from __future__ import annotations
@@ -392,7 +393,9 @@ def _settle(stack: Stack, submitter: Submitter) -> str | None:
     return f"not settled after {SETTLE_TIMEOUT_S}s"
 
 
-def _verify(stack: Stack, submitter: Submitter) -> list[str]:
+def _verify(stack: Stack, submitter: Submitter) -> tuple[list[str], dict[str, str]]:
+    """The checks after a drill, over everything the run has sent so far: the problems found,
+    and the counts behind each check for the table."""
     from django.db import close_old_connections
 
     from candidates.models import Candidate
@@ -400,15 +403,17 @@ def _verify(stack: Stack, submitter: Submitter) -> list[str]:
 
     close_old_connections()
     problems = []
+    accepted = len(submitter.accepted)
     statuses = Counter(Mutation.objects.values_list("status", flat=True))
-    if set(statuses) != {"succeeded"} or sum(statuses.values()) != len(submitter.accepted):
-        problems.append(f"mutations {dict(statuses)} for {len(submitter.accepted)} accepted")
+    if set(statuses) != {"succeeded"} or sum(statuses.values()) != accepted:
+        problems.append(f"mutations {dict(statuses)} for {accepted} accepted")
     records = stack.emulator.records(stack.base_id, "Kandidaten")
     keys = Counter(r["fields"].get("API Mutation Key") for r in records)
     if len(records) != submitter.candidates:
         problems.append(f"Airtable holds {len(records)} records, {submitter.candidates} sent")
-    if keys and max(keys.values()) > 1:
-        problems.append(f"{sum(1 for n in keys.values() if n > 1)} duplicated mutation keys")
+    duplicated = sum(1 for n in keys.values() if n > 1)
+    if duplicated:
+        problems.append(f"{duplicated} duplicated mutation keys")
     airtable = {r["id"]: (r["fields"].get("Naam"), r["fields"].get("E-mail")) for r in records}
     mirror = {
         c.record_id: (c.name, c.email) for c in Candidate.objects.filter(environment="production")
@@ -420,9 +425,16 @@ def _verify(stack: Stack, submitter: Submitter) -> list[str]:
     doubled = [m for m, n in counts.items() if n > 1]
     if missing or doubled:
         problems.append(f"callbacks: {len(missing)} missing, {len(doubled)} delivered twice")
+    once = sum(1 for m in submitter.accepted if counts.get(m) == 1)
+    facts = {
+        "succeeded": f"{statuses.get('succeeded', 0)}/{accepted}",
+        "dup keys": str(duplicated),
+        "mirror=AT": f"{len(mirror)}={len(airtable)}" if airtable == mirror else "differs",
+        "callbacks 1×": f"{once}/{accepted}",
+    }
     for check in submitter.checks:
         problems += check()
-    return problems
+    return problems, facts
 
 
 def drill_worker_sigkill_loop(stack: Stack, submitter: Submitter) -> None:
@@ -516,7 +528,8 @@ def _hostile_timing(stack: Stack, stop: threading.Event) -> None:
 
 def drill_lease_expiry_in_flight(stack: Stack, submitter: Submitter) -> None:
     """Three workers on a short lease; creates, patches, uploads, interactions and deletes on
-    shared records while requests are held and workers stall or die."""
+    shared records while requests are held and workers stall or die, beside the drill's
+    ``submitter.size`` candidates created in writes of 3."""
     tag = f"lease{random.randrange(10**6)}"
     stack.replace_engines(3, SHORT_LEASE)
     creates = [
@@ -542,6 +555,9 @@ def drill_lease_expiry_in_flight(stack: Stack, submitter: Submitter) -> None:
     stop = threading.Event()
     chaos = threading.Thread(target=_hostile_timing, args=(stack, stop), daemon=True)
     chaos.start()
+    bulk = threading.Thread(target=submitter.submit, args=(f"{tag}-bulk", submitter.size))
+    bulk.start()
+    new_candidates = 0  # counted here: the bulk thread updates submitter.candidates meanwhile
     expected: dict[str, dict] = {}
     interaction_writes: dict[str, list[str]] = {r: [] for r in record_ids}
     try:
@@ -589,15 +605,18 @@ def drill_lease_expiry_in_flight(stack: Stack, submitter: Submitter) -> None:
                 },
                 f"{tag}-new-{round_}",
             )
-            submitter.candidates += 1
+            new_candidates += 1
         deleted = record_ids[:DELETED_RECORDS]
         for record_id in deleted:
             submitter.write("DELETE", f"/candidates/{record_id}", None, f"{tag}-d-{record_id}")
-        submitter.candidates -= len(deleted)
+        new_candidates -= len(deleted)
+        bulk.join()
         time.sleep(20)  # let the chaos play over the queue for a while
     finally:
         stop.set()
         chaos.join()
+        bulk.join()
+    submitter.candidates += new_candidates
     stack.replace_engines(2)
     submitter.checks.append(
         lambda: _shared_record_problems(stack, expected, deleted, interaction_writes)
@@ -811,31 +830,40 @@ def main() -> int:
             started = time.monotonic()
             writes_before, candidates_before = len(submitter.accepted), submitter.candidates
             drill(stack, submitter)
-            problems = [p for p in [_settle(stack, submitter)] if p] or _verify(stack, submitter)
+            unsettled = _settle(stack, submitter)
+            problems, facts = _verify(stack, submitter)
+            problems = [unsettled, *problems] if unsettled else problems
             results.append(
-                (
-                    name,
-                    "PASS" if not problems else "FAIL",
-                    f"{time.monotonic() - started:.0f}s",
-                    str(len(submitter.accepted) - writes_before),
-                    str(submitter.candidates - candidates_before),
-                    "; ".join(problems),
-                )
+                {
+                    "drill": name,
+                    "result": "PASS" if not problems else "FAIL",
+                    "time": f"{time.monotonic() - started:.0f}s",
+                    "writes": str(len(submitter.accepted) - writes_before),
+                    "candidates": str(submitter.candidates - candidates_before),
+                    **facts,
+                    "details": "; ".join(problems),
+                }
             )
-            print(" ".join(results[-1][:5]), results[-1][5], flush=True)
+            print(" ".join(results[-1].values()), flush=True)
     finally:
         stack.stop()
         postgres.stop()
+    _print_table(results)
+    print(
+        f"\n{len(submitter.accepted)} writes accepted, {submitter.candidates} candidates; the "
+        "checks count everything sent since the run began (earlier drills included)"
+    )
+    return 0 if all(r["result"] == "PASS" for r in results) else 1
+
+
+def _print_table(results: list[dict[str, str]]) -> None:
+    if not results:
+        return
+    columns = list(results[0])
+    widths = {c: max(len(c), *(len(r[c]) for r in results)) for c in columns}
     print()
-    width = max(len(r[0]) for r in results)
-    print(f"{'drill'.ljust(width)}  result  time  writes  candidates  details")
-    for name, result, elapsed, writes, candidates, details in results:
-        print(
-            f"{name.ljust(width)}  {result.ljust(6)}  {elapsed.rjust(4)}  {writes.rjust(6)}  "
-            f"{candidates.rjust(10)}  {details}"
-        )
-    print(f"\n{len(submitter.accepted)} writes accepted, {submitter.candidates} candidates")
-    return 0 if all(r[1] == "PASS" for r in results) else 1
+    for row in [{c: c for c in columns}, *results]:
+        print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import secrets
 import string
 import subprocess
@@ -23,7 +22,7 @@ import time
 from collections import defaultdict
 from datetime import datetime
 
-from _setup import ROOT, TOKEN, configure_environment, setup_django
+from _setup import ROOT, TOKEN, PeakRss, configure_environment, setup_django
 
 PHYSICAL_LIMIT_RECORDS_PER_S = 50.0
 
@@ -91,12 +90,15 @@ def run(candidates: int, regions: int, workers: int, upstream: bool, rate_limit:
     worker_count = 1 if upstream else workers
     print(f"running {worker_count} engine worker(s) …", flush=True)
     started = time.monotonic()
+    peak = PeakRss()  # the largest worker's own peak (VmHWM), polled while they run
     processes = [
-        subprocess.Popen(
-            [sys.executable, "manage.py", "run_engine"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
+        peak.watch(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "run_engine"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
         )
         for _ in range(worker_count)
     ]
@@ -104,13 +106,12 @@ def run(candidates: int, regions: int, workers: int, upstream: bool, rate_limit:
         while Mutation.objects.filter(status__in=["queued", "processing"]).exists():
             time.sleep(0.25)
     finally:
+        peak_rss_mb = peak.stop()
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
     elapsed = time.monotonic() - started
-    # The workers are this program's only children: the largest one's peak RSS.
-    peak_rss_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
     log = emulator.log_summary(base_id)
     writes = [e for e in emulator.log_entries(base_id) if e["method"] in {"PATCH", "POST"}]

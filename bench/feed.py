@@ -3,8 +3,9 @@
 
     .venv/bin/python bench/feed.py [--events 1000000] [--requests 500] [--json]
 
-The events are written with COPY (seconds, not minutes); a second run reuses them. Latencies
-come from ``hey`` (one connection, sequential requests), like bench/api.py.
+The events are written with COPY (under a minute for a million) into their own database
+(``<BENCH_DATABASE>_feed``: the other benchmarks flush theirs), so a second run reuses them.
+Latencies come from ``hey`` (one connection, sequential requests), like bench/api.py.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import statistics
 import time
 import uuid
 
-from _setup import configure_environment, free_port, setup_django, start_gunicorn
+from _setup import BENCH_DB, configure_environment, free_port, setup_django, start_gunicorn
 from api import _hey
 
+FEED_DB = f"{BENCH_DB}_feed"
 REGION_CODE = "bench-feed"
 LOOKUP_REGIONS = 40  # about the number of Dutch education regions
 RANGES_PER_REGION = 12
@@ -126,6 +128,7 @@ def run(events: int, requests: int) -> dict:
         airtable_url="http://127.0.0.1:9",
         base_id="appBenchProduct01",
         sandbox_base_id="appBenchSandbox01",
+        database=FEED_DB,
     )
     setup_django(fresh=False)
 

@@ -1,9 +1,12 @@
 """``make bench``: every benchmark of SPEC 13 in one run, printed as one table (measured value,
 target, ratio) and saved as JSON under ``bench/results/`` for comparison between runs.
 
-    .venv/bin/python bench/run_all.py [--quick]
+    .venv/bin/python bench/run_all.py [--quick] [--only STEP[,STEP]] [--list]
 
-``--quick`` shrinks each benchmark (fewer records, shorter load) for a smoke run.
+``--quick`` shrinks each benchmark (fewer records, shorter load) for a smoke run. ``--only``
+re-takes some steps (names from ``--list``, e.g. ``sync_100000,api``) and takes every other
+step's figures from the newest saved run of the same kind (quick or full), so the table stays
+whole. Each step's wall time and the total are printed at the end (budget: 30 minutes).
 """
 
 from __future__ import annotations
@@ -31,6 +34,35 @@ def _run(script: str, *args: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def _previous(quick: bool) -> dict:
+    """The newest saved run of the same kind, for the steps ``--only`` does not re-take."""
+    for path in sorted(RESULTS.glob("bench-*.json"), reverse=True):
+        try:
+            earlier = json.loads(path.read_text())
+        except ValueError:
+            continue
+        if earlier.get("quick") == quick:
+            print(f"steps not re-taken come from {path.relative_to(HERE.parent)}", flush=True)
+            return earlier
+    return {}
+
+
+def _print_times(results: dict, taken: set[str]) -> None:
+    elapsed = results["elapsed_s"]
+    print("\nstep wall times (s):")
+    for name, seconds in elapsed.items():
+        if name in taken:
+            print(f"  {name:<18} {seconds:>7.1f}")
+        elif results.get(name):
+            print(f"  {name:<18} {seconds:>7.1f}  (earlier run, figures reused)")
+        else:
+            print(f"  {name:<18} {'—':>7}  (not run)")
+    total = sum(elapsed[name] for name in taken)
+    print(f"  {'total':<18} {total:>7.1f}  ({total / 60:.1f} min, budget 30)")
+    if whole := sum(elapsed.values()) if len(taken) < len(elapsed) else 0:
+        print(f"  {'with earlier steps':<18} {whole:>7.1f}  ({whole / 60:.1f} min)")
+
+
 def _row(name: str, value: float | None, target: str, ratio: float | None, note: str = "") -> tuple:
     shown = "—" if value is None else f"{value:g}"
     return name, shown, target, "—" if ratio is None else f"{ratio:.2f}", note
@@ -39,14 +71,28 @@ def _row(name: str, value: float | None, target: str, ratio: float | None, note:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", type=lambda v: set(v.split(",")), help="steps to re-take")
+    parser.add_argument("--list", action="store_true", help="print the step names and stop")
     args = parser.parse_args()
     quick = args.quick
-    results: dict = {"quick": quick}
     RESULTS.mkdir(exist_ok=True)
+    earlier = _previous(quick) if args.only else {}
+    results: dict = {"quick": quick, "elapsed_s": {}}
     path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    steps: list[str] = []
+    taken: set[str] = set()
 
     def run(name: str, script: str, *script_args: str) -> dict:
+        steps.append(name)
+        if args.list or (args.only and name not in args.only):
+            results[name] = earlier.get(name)
+            results["elapsed_s"][name] = earlier.get("elapsed_s", {}).get(name, 0.0)
+            return results[name] or {}
+        started = time.monotonic()
         results[name] = _run(script, *script_args)
+        results["elapsed_s"][name] = round(time.monotonic() - started, 1)
+        taken.add(name)
+        print(f"  {results['elapsed_s'][name]:.0f} s", flush=True)
         path.write_text(json.dumps(results, indent=2))  # partial results survive a failure
         return results[name]
 
@@ -57,12 +103,9 @@ def main() -> None:
     engines = {n: run(f"engine_{n}", "engine.py", "--candidates", str(n)) for n in engine_sizes}
     engine = engines[engine_sizes[0] if quick else 1000]
     upstream = run("upstream", "engine.py", "--candidates", "300", "--upstream")
-    syncs = {
-        n: run(
-            f"sync_{n}", "sync.py", "--records", str(n), *([] if n == 10000 else ["--no-steady"])
-        )
-        for n in sync_sizes
-    }
+    # Only the full sync into an empty mirror is in the table: the steady-state runs (a full
+    # and an incremental sync over a complete mirror, docs/sync.md) stay in bench/sync.py.
+    syncs = {n: run(f"sync_{n}", "sync.py", "--records", str(n), "--no-steady") for n in sync_sizes}
     sync = syncs[10000]
     light = run(
         "latency_light", "e2e.py", "latency", "--rate", "1", "--seconds", "15" if quick else "30"
@@ -85,6 +128,18 @@ def main() -> None:
     )  # fmt: skip
     v1 = run("v1", "v1.py", "--seconds", "10" if quick else "30")
     feed = run("feed", "feed.py", "--events", "100000" if quick else "1000000")
+
+    if args.list:
+        print("steps:", ",".join(steps))
+        return
+    if unknown := (args.only or set()) - set(steps):
+        raise SystemExit(f"unknown steps {sorted(unknown)}; --list prints them")
+    if missing := [name for name in steps if not results.get(name)]:
+        path.write_text(json.dumps(results, indent=2))
+        _print_times(results, taken)
+        print(f"\nno figures for {', '.join(missing)} (no earlier run): table not printed")
+        print(f"saved {path.relative_to(HERE.parent)}")
+        return
 
     accept, ceiling, reads = api["accept"], api["ceiling"], api["reads"]
     full = sync["full_into_empty_mirror"]
@@ -333,7 +388,9 @@ def main() -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     results["table"] = [dict(zip(header, row, strict=True)) for row in rows]
     results["load_average"] = os.getloadavg()
+    results["only"] = sorted(args.only) if args.only else None
     path.write_text(json.dumps(results, indent=2))
+    _print_times(results, taken)
     print(f"\nsaved {path.relative_to(HERE.parent)}")
 
 

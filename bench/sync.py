@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import secrets
 import string
 import subprocess
 import sys
 import time
 
-from _setup import ROOT, TOKEN, configure_environment, setup_django
+from _setup import ROOT, TOKEN, PeakRss, configure_environment, setup_django
 
 RATE_LIMIT_PER_S = 5
 PAGE_SIZE = 100
@@ -70,25 +69,33 @@ def _measure(emulator, base_id: str, job) -> dict:
 
 def _full_in_worker(emulator, base_id: str) -> dict:
     """``manage.py sync_airtable --full`` as its own process, as a worker runs it: elapsed time,
-    the process's peak RSS (``ru_maxrss`` of the waited child; this program runs one child at a
-    time and the emulator lives in this process, not in the child) and the emulator's log."""
+    the process's peak RSS (its ``VmHWM``, see ``_setup.PeakRss``) and the emulator's log."""
     emulator.clear_log()
     started = time.monotonic()
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "sync_airtable",
-            "--full",
-            "--environment",
-            "production",
-            "--no-progress",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        check=True,
-        stdout=subprocess.DEVNULL,
+    peak = PeakRss()
+    child = peak.watch(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "sync_airtable",
+                "--full",
+                "--environment",
+                "production",
+                "--no-progress",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+        )
     )
+    # Read the peak before reaping the child: /proc/<pid> goes with it.
+    while child.poll() is None:
+        peak.sample()
+        time.sleep(0.05)
+    peak_rss_mb = peak.stop()
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
     process_s = time.monotonic() - started
     log = emulator.log_summary(base_id)
     # The sync's time: first to last request at the emulator plus the last one's slot (the
@@ -98,7 +105,7 @@ def _full_in_worker(emulator, base_id: str) -> dict:
     return {
         "elapsed_s": round(elapsed, 2),
         "process_s": round(process_s, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb,
         "requests": len(stamps),
         "http_429_received": log.get("rate_limited_429", 0),
         "max_requests_in_any_1s": log.get("max_requests_in_any_1s_window"),
