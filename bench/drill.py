@@ -1,5 +1,8 @@
 """``make drill``: fault drills against a running stack, each ending with the same checks.
 
+(One file of ~870 lines on purpose: it is a program, not a module others import; the private
+stack, the nine drills and their shared checks read top to bottom as one script.)
+
     .venv/bin/python bench/drill.py [--only NAME ...] [--candidates 1000]
                                     [--combined-seconds 300]
 

@@ -7,6 +7,7 @@ Dutch, as staff see them in the base. Enum values are identical in the API and i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -339,8 +340,12 @@ def is_valid_phone(value: str) -> bool:
     return number is not None and phonenumbers.is_valid_number(number)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_phone(value: str) -> str | None:
-    """E.164 (``+31612345678``); ``None`` when it is not a phone number."""
+    """E.164 (``+31612345678``); ``None`` when it is not a phone number. Memoised (a pure
+    function of the string): a sync maps every record twice (page diff, then mirror apply) and
+    each mapping needs the number both formatted and as its lookup key — four parses of
+    ~18 µs for one number."""
     number = parse_phone(value)
     if number is None:
         return None
