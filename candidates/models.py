@@ -21,7 +21,9 @@ RECORD_ID_LENGTH = 17  # "rec" / "att" + 14 characters
 _LISTING_ORDER = ["airtable_created_at", "record_id"]
 
 
-class Candidate(models.Model):
+class MirrorRecord(models.Model):
+    """What every mirrored Airtable record has: its record id in one environment's base."""
+
     record_id = models.CharField(_("Airtable record id"), max_length=RECORD_ID_LENGTH)
     environment = models.CharField(
         max_length=10,
@@ -29,6 +31,12 @@ class Candidate(models.Model):
         default=PRODUCTION,
         verbose_name=_("environment"),
     )
+
+    class Meta:
+        abstract = True
+
+
+class Candidate(MirrorRecord):
     # Not indexed alone: every composite index below starts with the region.
     region = models.ForeignKey(
         Region,
@@ -96,14 +104,7 @@ class Candidate(models.Model):
         return f"{self.name or self.email or '?'} ({self.record_id})"
 
 
-class Interaction(models.Model):
-    record_id = models.CharField(_("Airtable record id"), max_length=RECORD_ID_LENGTH)
-    environment = models.CharField(
-        max_length=10,
-        choices=ENVIRONMENT_CHOICES,
-        default=PRODUCTION,
-        verbose_name=_("environment"),
-    )
+class Interaction(MirrorRecord):
     # Follows the candidate's region; kept here so reads are scoped without a join.
     region = models.ForeignKey(
         Region,
