@@ -54,6 +54,7 @@ from _setup import (
 )
 
 SETTLE_TIMEOUT_S = 240
+LOG_DIR = ROOT / "var" / "drill-logs"
 COMPRESSION = {
     "MUTATION_LEASE_S": "10",
     # The lease covers connect + read timeout + token wait + margin (1 + 2 + 2 + 1 s).
@@ -196,15 +197,23 @@ class Stack:
         self.web_workers = 2
         self.engines: list[subprocess.Popen] = []
         self.celery: list[subprocess.Popen] = []
+        self.spawned = 0
 
     def _spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        return subprocess.Popen(
-            list(args),
-            cwd=ROOT,
-            env={**self.env, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # Each process's output goes to var/drill-logs/ (a Celery worker that stops consuming
+        # after a broker restart is only visible there).
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        words = [a for a in args[1:] if not a.startswith("-")][:3]
+        name = "-".join(words).replace("/", "_")
+        self.spawned += 1
+        with open(LOG_DIR / f"{os.getpid()}-{self.spawned:03d}-{name}.log", "w") as log:
+            return subprocess.Popen(
+                list(args),
+                cwd=ROOT,
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def start_redis(self) -> None:
         self.redis = subprocess.Popen(
