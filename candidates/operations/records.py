@@ -38,7 +38,6 @@ class RecordUpdate:
         id_member: str,
         changed: tuple[str, ...] | None = None,
     ) -> None:
-        self.table = table
         self.spec = table_spec(table)  # an unknown table fails here, at registration
         self.fixed_fields = fixed_fields
         self.event = event
@@ -55,7 +54,7 @@ class RecordUpdate:
         if "0" in _state(mutation, "records"):
             return None
         item = WriteItem(key="0", fields=self._fields(mutation), record_id=mutation.target_ids[0])
-        return Step(action="update", table=self.table, items=(item,))
+        return Step(action="update", table=self.spec.name, items=(item,))
 
     def record_outcome(self, mutation: Mutation, step: Step, outcome: StepOutcome) -> None:
         _state(mutation, "records").update(outcome.records)
