@@ -37,3 +37,19 @@ def test_no_app_imports_the_back_office():
         if name == "backoffice"
     ]
     assert offenders == []
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_application_module_is_over_500_lines():
+    """docs/architecture.md: a module that grows past ~500 lines is split by concern (the
+    emulator, a stand-alone program, and migrations are exempt)."""
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for app in APPS | {"config"}
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts and "emulator" not in path.parts
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert too_long == {}
